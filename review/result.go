@@ -26,7 +26,10 @@ type Result struct {
 	BelowThreshold int
 	// Omitted counts findings cut by the MaxFindings cap (never silently:
 	// the summary says how many).
-	Omitted  int
+	Omitted int
+	// Invalid counts findings too malformed to use (no title, a path that
+	// escapes the repository); the summary reports them.
+	Invalid  int
 	Usage    finding.Usage
 	Coverage budget.Coverage
 	// Focus is the set of passes that ran.
