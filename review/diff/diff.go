@@ -4,6 +4,12 @@
 // a hunk: on the RIGHT side an added or context line (by new line number),
 // on the LEFT side a deleted or context line (by old line number); a
 // multi-line comment must stay inside one hunk.
+//
+// Parse reads the output of git diff and of plain diff -u; ParseFilePatch
+// reads the per-file patches of GitHub's files API. Both read the diff's
+// structure with github.com/sourcegraph/go-diff, after a first pass of
+// their own that checks every hunk against its header's counts and keeps
+// line numbers for errors.
 package diff
 
 import "sort"
@@ -83,7 +89,12 @@ type File struct {
 	// the diff does not say.
 	OldMode, NewMode string
 	Similarity       int // rename or copy similarity in percent, when given
-	Hunks            []Hunk
+	// CRLF is set when the file's lines end in "\r\n" (judged by the head
+	// version's lines, or the base version's for a deletion). Line.Content
+	// never holds the "\r"; renderers use CRLF to write suggestions back
+	// with the file's own line endings.
+	CRLF  bool
+	Hunks []Hunk
 }
 
 // Path is the path a reviewer would name: the new path, or the old one for
@@ -111,8 +122,12 @@ func (f *File) Stats() (added, deleted int) {
 }
 
 // HunkAt returns the index of the hunk in which line is commentable on
-// side, or -1. Hunks are ordered by position, so this is a binary search.
+// side, or -1 (also for a side other than Left and Right). Hunks are
+// ordered by position, so this is a binary search.
 func (f *File) HunkAt(side Side, line int) int {
+	if side != Left && side != Right {
+		return -1
+	}
 	i := sort.Search(len(f.Hunks), func(i int) bool {
 		h := &f.Hunks[i]
 		if side == Left {
@@ -154,9 +169,19 @@ type Diff struct {
 // renamed files. It returns nil when the diff does not touch that path.
 // The lookup map is built by New, so File is safe for concurrent use.
 func (d *Diff) File(path string) *File {
+	if path == "" {
+		return nil
+	}
 	if d.byPath == nil {
+		// A Diff assembled without New: same answers as the index, found
+		// the slow way (new paths first, as in New).
 		for _, f := range d.Files {
-			if f.NewPath == path || (f.NewPath == "" && f.OldPath == path) {
+			if f.NewPath == path {
+				return f
+			}
+		}
+		for _, f := range d.Files {
+			if f.OldPath == path && knownByOldPath(f) {
 				return f
 			}
 		}
@@ -165,13 +190,20 @@ func (d *Diff) File(path string) *File {
 	return d.byPath[path]
 }
 
+// knownByOldPath reports whether f may be found by its old path: only when
+// that path is gone from the head. The source of a copy is still there,
+// unchanged, and is not part of the diff.
+func knownByOldPath(f *File) bool {
+	return f.NewPath == "" || f.Status == StatusRemoved || f.Status == StatusRenamed
+}
+
 // New builds a Diff from files. Every constructor (Parse, and callers that
 // assemble GitHub's per-file patches) goes through it so the path index
 // exists before the Diff is shared between goroutines.
 func New(files []*File) *Diff {
 	d := &Diff{Files: files, byPath: make(map[string]*File, 2*len(files))}
 	for _, f := range files {
-		if f.OldPath != "" {
+		if f.OldPath != "" && knownByOldPath(f) {
 			d.byPath[f.OldPath] = f
 		}
 	}
