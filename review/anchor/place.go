@@ -88,6 +88,21 @@ func Place(d *diff.Diff, f finding.Finding, opt Options) (p Placement, keepSugge
 // place runs the steps of Place on a file that has hunks.
 func place(file *diff.File, f finding.Finding, s, e int, opt Options) Placement {
 	if file.Commentable(diff.Right, s, e) {
+		// Models often cite a line or two off. When the cited lines hold
+		// none of the code the finding quotes, but a changed line close by
+		// does, that line is where the author should read the comment.
+		// Quoted context lines do not move it: they are usually quoted to
+		// explain, not to point.
+		if qs := quotes(f); len(qs) > 0 && !quotedWithin(file, diff.Right, qs, s, e) {
+			if m, ok := findSnippet(file, diff.Right, qs, s); ok && m.changed && absDiff(m.start, s) <= maxExactShift {
+				a, b := m.start, m.end
+				if want := e - s + 1; file.Commentable(diff.Right, a, a+want-1) {
+					b = a + want - 1
+				}
+				return inline(diff.Right, a, b, Snippet,
+					"moved from "+lines(s, e)+" to "+lines(a, b)+", where the quoted code is")
+			}
+		}
 		return inline(diff.Right, s, e, Exact, "")
 	}
 	gone := deleted(file)

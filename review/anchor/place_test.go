@@ -208,6 +208,12 @@ func TestPlace(t *testing.T) {
 			want: Placement{Inline: true, Path: "tier.go", Side: diff.Right, Line: 2, Method: Exact},
 		},
 		{
+			name:   "exact range without the quoted code moves to the quoted added line nearby",
+			f:      at("tier.go", 3, 3, "`w := load(b)` ignores the error", ""),
+			want:   Placement{Inline: true, Path: "tier.go", Side: diff.Right, Line: 1, Method: Snippet},
+			reason: "moved from line 3 to line 1",
+		},
+		{
 			name:   "an added line wins over a nearer context line",
 			f:      at("tier.go", 9, 9, "The call `= load(` fails.", ""),
 			want:   Placement{Inline: true, Path: "tier.go", Side: diff.Right, Line: 1, Method: Snippet},

@@ -245,3 +245,30 @@ func matchAt(ls []diff.Line, k int, side diff.Side, q quote) (match, bool) {
 	}
 	return m, j == len(q)
 }
+
+// maxExactShift bounds how far a commentable range is moved towards the
+// code it quotes: farther than this, the quote more likely names some other
+// place (a caller, a definition) than a miscounted line.
+const maxExactShift = 5
+
+// quotedWithin reports whether a line of s..e on side contains the first
+// line of any quote.
+func quotedWithin(file *diff.File, side diff.Side, qs []quote, s, e int) bool {
+	for hi := range file.Hunks {
+		for k := range file.Hunks[hi].Lines {
+			l := &file.Hunks[hi].Lines[k]
+			if !onSide(l, side) {
+				continue
+			}
+			if n := number(l, side); n < s || n > e {
+				continue
+			}
+			for _, q := range qs {
+				if strings.Contains(strings.TrimSpace(l.Content), q[0]) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
