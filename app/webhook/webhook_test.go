@@ -85,8 +85,10 @@ func TestIssueComment(t *testing.T) {
 		outcome Outcome
 	}{
 		{
-			name:    "review with areas and words",
-			payload: func(t *testing.T) []byte { return fixture(t, "issue_comment.created.json", onPR("LGTM so far.\n@codex review security for injection")) },
+			name: "review with areas and words",
+			payload: func(t *testing.T) []byte {
+				return fixture(t, "issue_comment.created.json", onPR("LGTM so far.\n@codex review security for injection"))
+			},
 			want: &Request{Repo: "Codertocat/Hello-World", Installation: 42, PR: 1, Trigger: TriggerComment, Requester: "Codertocat",
 				AuthorAssociation: "OWNER", Areas: []string{"security"}, Instructions: "security for injection", RequestKey: "comment:492700400", CommentID: 492700400, Delivery: "d1"},
 			outcome: Enqueued,
