@@ -76,6 +76,12 @@ type Options struct {
 	// Material is untrusted supporting text per area, such as the output
 	// of failing tests for the bugs pass.
 	Material map[finding.Area]string
+	// AnchorDiff, when set, is the diff comments are placed on, while the
+	// model reviews the diff passed to Review. An incremental review shows
+	// the model only what changed since the last review but must comment
+	// on lines of the whole pull request's diff, the only ones GitHub
+	// accepts.
+	AnchorDiff *diff.Diff
 }
 
 // Engine reviews diffs with a model.
@@ -200,8 +206,12 @@ func (e *Engine) Review(ctx context.Context, d *diff.Diff, opt Options) (*Result
 	}
 	results := e.runPasses(ctx, passes, contexts, opt)
 
-	paths := make([]string, 0, 2*len(d.Files))
-	for _, f := range d.Files {
+	ad := d
+	if opt.AnchorDiff != nil {
+		ad = opt.AnchorDiff
+	}
+	paths := make([]string, 0, 2*len(ad.Files))
+	for _, f := range ad.Files {
 		if f.NewPath != "" {
 			paths = append(paths, f.NewPath)
 		}
@@ -254,7 +264,7 @@ func (e *Engine) Review(ctx context.Context, d *diff.Diff, opt Options) (*Result
 	inline := 0
 	for _, f := range merged.Findings {
 		fp := merge.Fingerprint(f)
-		p, keep := anchor.Place(d, f, anchor.Options{})
+		p, keep := anchor.Place(ad, f, anchor.Options{})
 		if p.Inline && inline >= opt.MaxComments {
 			p = anchor.Placement{
 				Path:   p.Path,

@@ -319,3 +319,37 @@ func TestPathInstructionsReachOnlyMatchingChunks(t *testing.T) {
 		t.Error("an invalid path pattern was accepted")
 	}
 }
+
+func TestAnchorDiffPlacesOnTheWholePullRequest(t *testing.T) {
+	// The model sees only the last push (line 17 changed); the PR as a
+	// whole also added line 14, where the finding is.
+	interdiff := `diff --git a/store/users.go b/store/users.go
+--- a/store/users.go
++++ b/store/users.go
+@@ -16,3 +16,3 @@ func (s *Store) Find(ctx context.Context, name string) (*User, error) {
+ 	var u User
+-	err := row.Scan(&u.ID)
++	err := row.Scan(&u.ID, &u.Name)
+ 	return &u, nil
+`
+	srv := fakeModel(t, func(area string, _ modeltest.Request) finding.Output {
+		return finding.Output{Findings: []finding.Finding{{Title: "[P1] Injectable query", Body: "`q :=` concatenates input.", Priority: 1,
+			ConfidenceScore: 0.9, Category: "security", CodeLocation: loc("store/users.go", 14, 14)}}, OverallCorrectness: finding.CorrectnessBad}
+	})
+	opt := review.Options{MinPriority: finding.P1, Focus: []finding.Area{finding.Security}}
+	res, err := engine(t, srv).Review(context.Background(), parse(t, interdiff), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Findings[0].Placement.Inline {
+		t.Fatalf("line 14 is not in the interdiff, yet placed inline: %+v", res.Findings[0].Placement)
+	}
+	opt.AnchorDiff = parse(t, change)
+	res, err = engine(t, srv).Review(context.Background(), parse(t, interdiff), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := res.Findings[0].Placement; !p.Inline || p.Line != 14 {
+		t.Errorf("placement on the whole PR diff = %+v", p)
+	}
+}
