@@ -321,12 +321,13 @@ func TestPathInstructionsReachOnlyMatchingChunks(t *testing.T) {
 }
 
 func TestAnchorDiffPlacesOnTheWholePullRequest(t *testing.T) {
-	// The model sees only the last push (line 17 changed); the PR as a
-	// whole also added line 14, where the finding is.
+	// The model sees only the last push (line 21 changed); the PR as a
+	// whole also added line 14, where the finding is (too far from the
+	// interdiff's hunk to be moved onto it).
 	interdiff := `diff --git a/store/users.go b/store/users.go
 --- a/store/users.go
 +++ b/store/users.go
-@@ -16,3 +16,3 @@ func (s *Store) Find(ctx context.Context, name string) (*User, error) {
+@@ -20,3 +20,3 @@ func (s *Store) Find(ctx context.Context, name string) (*User, error) {
  	var u User
 -	err := row.Scan(&u.ID)
 +	err := row.Scan(&u.ID, &u.Name)
