@@ -44,6 +44,14 @@ func indexPatch(patch string) (*patchIndex, error) {
 	hunk, position := -1, 0
 	var oldLine, newLine, oldLeft, newLeft int
 	var text strings.Builder
+	// Hunks must come in file order without overlapping, as git writes them.
+	var oldEnd, newEnd int
+	checkCounts := func() error {
+		if hunk >= 0 && (oldLeft != 0 || newLeft != 0) {
+			return fmt.Errorf("hunk %d has fewer lines than its header counts", hunk+1)
+		}
+		return nil
+	}
 	flush := func() {
 		if hunk >= 0 {
 			idx.hunkText = append(idx.hunkText, strings.TrimSuffix(text.String(), "\n"))
@@ -55,6 +63,9 @@ func indexPatch(patch string) (*patchIndex, error) {
 			if hunk >= 0 {
 				position++ // later hunk headers count as positions, the first does not
 			}
+			if err := checkCounts(); err != nil {
+				return nil, err
+			}
 			flush()
 			hunk++
 			var err error
@@ -62,6 +73,10 @@ func indexPatch(patch string) (*patchIndex, error) {
 			if err != nil {
 				return nil, fmt.Errorf("hunk %d: %w", hunk+1, err)
 			}
+			if oldLine < oldEnd || newLine < newEnd {
+				return nil, fmt.Errorf("hunk %d overlaps the one before", hunk+1)
+			}
+			oldEnd, newEnd = oldLine+oldLeft, newLine+newLeft
 			text.WriteString(l + "\n")
 			idx.hunkFirst = append(idx.hunkFirst, position+1)
 			continue
@@ -98,6 +113,9 @@ func indexPatch(patch string) (*patchIndex, error) {
 		if oldLeft < 0 || newLeft < 0 {
 			return nil, fmt.Errorf("hunk %d has more lines than its header counts", hunk+1)
 		}
+	}
+	if err := checkCounts(); err != nil {
+		return nil, err
 	}
 	flush()
 	return idx, nil
