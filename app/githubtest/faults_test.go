@@ -217,3 +217,42 @@ func TestLinkHeader(t *testing.T) {
 		t.Errorf("pages next %d prev %d first %d last %d", resp.NextPage, resp.PrevPage, resp.FirstPage, resp.LastPage)
 	}
 }
+
+// recordingTB captures the fake's complaints about a broken test setup.
+type recordingTB struct {
+	testing.TB
+	errors []string
+}
+
+func (r *recordingTB) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+func TestBrokenSetupIsReported(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(*githubtest.Server)
+		want  string
+	}{
+		{"malformed patch", func(s *githubtest.Server) {
+			s.AddRepo(owner, repo, githubtest.RepoOptions{})
+			s.AddPR(owner, repo, githubtest.PR{Number: 1, Files: []githubtest.File{{Filename: "x.go", Patch: "+no header"}}})
+		}, "githubtest: patch of x.go: patch does not start with a hunk header"},
+		{"repository not added", func(s *githubtest.Server) {
+			s.SetContent("ghost", "repo", "main", "a", "b")
+		}, "githubtest: repository ghost/repo not added; call AddRepo first"},
+		{"pull request not added", func(s *githubtest.Server) {
+			s.AddRepo(owner, repo, githubtest.RepoOptions{})
+			s.AddIssueComment(owner, repo, githubtest.IssueComment{Number: 5, Body: "x"})
+		}, "githubtest: pull request acme/widgets#5 not added; call AddPR first"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recordingTB{TB: t}
+			tt.setup(githubtest.New(rec))
+			if len(rec.errors) != 1 || !strings.HasPrefix(rec.errors[0], tt.want) {
+				t.Errorf("reported %q, want %q", rec.errors, tt.want)
+			}
+		})
+	}
+}

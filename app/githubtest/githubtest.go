@@ -7,12 +7,18 @@
 // The fake is deliberately independent of the review engine: it parses file patches itself, so a
 // mistake in the engine's diff handling shows up as a 422 here instead of being mirrored.
 //
-// A go-github client talks to it with
+// A test sets the fake up, lets the code under test talk to it, and asserts what GitHub got:
 //
+//	srv := githubtest.New(t)
+//	srv.AddRepo("acme", "widgets", githubtest.RepoOptions{})
+//	srv.AddPR("acme", "widgets", githubtest.PR{Number: 1, HeadSHA: sha, Files: files})
 //	gh, err := github.NewClient(srv.Client()).WithEnterpriseURLs(srv.URL(), srv.URL())
+//	... publish with gh ...
+//	reviews := srv.Reviews("acme", "widgets", 1) // exactly one, with the expected comments
 //
-// because the fake serves every endpoint both at "/" (like api.github.com) and under "/api/v3/"
-// (like GitHub Enterprise Server).
+// The fake serves every endpoint both at "/" (like api.github.com) and under "/api/v3/" (like
+// GitHub Enterprise Server), so go-githubapp's client creator can be pointed at either after
+// SetApp; it then goes through the real JWT and installation-token exchange.
 package githubtest
 
 import (
@@ -188,9 +194,10 @@ type repoState struct {
 
 type prState struct {
 	pr PR
-	// heads maps every head the pull request has had to the files changed at that head, so a
-	// review on an earlier head is validated against the diff it was written for.
-	heads    map[string][]File
+	// heads maps every head the pull request has had to the commentable lines of each file
+	// changed at that head, so a review on an earlier head is validated against the diff it was
+	// written for.
+	heads    map[string]map[string]*patchIndex
 	reviews  []*Review
 	comments []int64 // issue comment ids in creation order
 }
@@ -355,7 +362,9 @@ func (s *Server) AddPR(owner, name string, pr PR) {
 	if rs == nil {
 		return
 	}
-	rs.prs[pr.Number] = &prState{pr: pr, heads: map[string][]File{pr.HeadSHA: pr.Files}}
+	p := &prState{pr: pr, heads: map[string]map[string]*patchIndex{}}
+	p.heads[pr.HeadSHA] = s.indexFiles(pr.Files)
+	rs.prs[pr.Number] = p
 }
 
 // SetHead records a push to a pull request: headSHA becomes the head and files its changed
@@ -370,7 +379,23 @@ func (s *Server) SetHead(owner, name string, number int, headSHA string, files [
 	}
 	p.pr.HeadSHA = headSHA
 	p.pr.Files = files
-	p.heads[headSHA] = files
+	p.heads[headSHA] = s.indexFiles(files)
+}
+
+// indexFiles indexes the patches of a head's files. A patch the fake cannot read is a broken
+// test fixture, reported at once rather than as a puzzling 422 later.
+func (s *Server) indexFiles(files []File) map[string]*patchIndex {
+	s.t.Helper()
+	out := make(map[string]*patchIndex, len(files))
+	for _, f := range files {
+		idx, err := indexPatch(f.Patch)
+		if err != nil {
+			s.t.Errorf("githubtest: patch of %s: %v", f.Filename, err)
+			idx = &patchIndex{lines: map[lineKey]lineLoc{}, positions: map[int]lineKey{}}
+		}
+		out[f.Filename] = idx
+	}
+	return out
 }
 
 // SetContent sets the content of path at ref (a branch name or a commit SHA, matched exactly).

@@ -37,10 +37,12 @@ type patchIndex struct {
 
 // indexPatch parses a GitHub file patch: hunks of a unified diff without the file headers.
 func indexPatch(patch string) (*patchIndex, error) {
-	idx := &patchIndex{lines: map[lineKey]lineLoc{}, positions: map[int]lineKey{}}
 	if patch == "" {
-		return idx, nil
+		return &patchIndex{lines: map[lineKey]lineLoc{}, positions: map[int]lineKey{}}, nil
 	}
+	// Sized up front: a context line is indexed on both sides, so at most two entries a line.
+	n := strings.Count(patch, "\n") + 1
+	idx := &patchIndex{lines: make(map[lineKey]lineLoc, 2*n), positions: make(map[int]lineKey, n)}
 	hunk, position := -1, 0
 	var oldLine, newLine, oldLeft, newLeft int
 	var text strings.Builder

@@ -88,7 +88,7 @@ func (s *Server) validateReviewLocked(c *call, req draftReview) (*Review, string
 	if req.CommitID != nil {
 		commitID = *req.CommitID
 	}
-	files, known := c.pr.heads[commitID]
+	indexes, known := c.pr.heads[commitID]
 	if !known {
 		return nil, fmt.Sprintf("No commit found for SHA: %s", commitID)
 	}
@@ -99,16 +99,6 @@ func (s *Server) validateReviewLocked(c *call, req draftReview) (*Review, string
 	review := &Review{ID: s.newIDLocked(), User: c.actor, Body: body, State: state, CommitID: commitID}
 	if state != "PENDING" {
 		review.SubmittedAt = time.Now().UTC().Truncate(time.Second)
-	}
-	indexes := map[string]*patchIndex{}
-	for _, f := range files {
-		idx, err := indexPatch(f.Patch)
-		if err != nil {
-			// A patch the fake cannot read is a broken test setup, not an app mistake.
-			s.t.Errorf("githubtest: patch of %s: %v", f.Filename, err)
-			return nil, errLineNotResolved
-		}
-		indexes[f.Filename] = idx
 	}
 	for _, dc := range req.Comments {
 		rc, msg := resolveComment(indexes, dc)
