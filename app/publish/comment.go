@@ -1,0 +1,78 @@
+package publish
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/go-github/v66/github"
+
+	"github.com/codex-review/codex-review/review/render"
+)
+
+// cutNote ends a comment body cut at GitHub's size limit.
+const cutNote = "\n\n_Comment cut at GitHub's size limit._"
+
+// PostComment posts a comment on the pull request's conversation, for
+// failures and notices: the app is never silent. A body over
+// render.MaxBodyChars is cut, with a note, rather than refused.
+// Throttling and server errors are retried a bounded number of times,
+// waiting on a real timer; a 5xx may hide a comment that was posted, and a
+// notice shown twice is better than none.
+func PostComment(ctx context.Context, gh *github.Client, owner, repo string, number int, body string) error {
+	if gh == nil {
+		return fmt.Errorf("comment on %s/%s#%d: no GitHub client", owner, repo, number)
+	}
+	if strings.TrimSpace(body) == "" {
+		return fmt.Errorf("comment on %s/%s#%d: empty body", owner, repo, number)
+	}
+	c := &github.IssueComment{Body: github.String(capBody(body))}
+	_, err := retry(ctx, retrier{}, func(ctx context.Context) (*github.IssueComment, error) {
+		out, _, err := gh.Issues.CreateComment(ctx, owner, repo, number, c)
+		return out, err
+	}, nil)
+	if err != nil {
+		return fmt.Errorf("comment on %s/%s#%d: %w", owner, repo, number, err)
+	}
+	return nil
+}
+
+// capBody cuts body to render.MaxBodyChars bytes at a rune boundary,
+// ending it with cutNote.
+func capBody(body string) string {
+	if len(body) <= render.MaxBodyChars {
+		return body
+	}
+	n := render.MaxBodyChars - len(cutNote)
+	for n > 0 && !utf8.RuneStart(body[n]) {
+		n--
+	}
+	return body[:n] + cutNote
+}
+
+// reactions are the reaction contents GitHub accepts.
+var reactions = map[string]bool{
+	"+1": true, "-1": true, "laugh": true, "confused": true,
+	"heart": true, "hooray": true, "rocket": true, "eyes": true,
+}
+
+// React adds a reaction ("eyes" to acknowledge a command, "confused" to
+// refuse one) to a pull request conversation comment. GitHub answers a
+// repeated reaction with the existing one, so a retry cannot duplicate it.
+func React(ctx context.Context, gh *github.Client, owner, repo string, commentID int64, content string) error {
+	if gh == nil {
+		return fmt.Errorf("react to comment %d in %s/%s: no GitHub client", commentID, owner, repo)
+	}
+	if !reactions[content] {
+		return fmt.Errorf("react to comment %d in %s/%s: unknown reaction %q", commentID, owner, repo, content)
+	}
+	_, err := retry(ctx, retrier{}, func(ctx context.Context) (*github.Reaction, error) {
+		out, _, err := gh.Reactions.CreateIssueCommentReaction(ctx, owner, repo, commentID, content)
+		return out, err
+	}, nil)
+	if err != nil {
+		return fmt.Errorf("react %q to comment %d in %s/%s: %w", content, commentID, owner, repo, err)
+	}
+	return nil
+}
