@@ -1,0 +1,725 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"reflect"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/codex-review/codex-review/app/store"
+	"github.com/codex-review/codex-review/app/store/storetest"
+)
+
+// testTimeout bounds each behaviour. Nothing here waits on a clock: it is
+// only there so that a broken queue fails instead of hanging. River's
+// scheduler and leader election work on second-scale intervals, so a rescue
+// can legitimately take several seconds.
+const testTimeout = 2 * time.Minute
+
+// fakeHandler records what the queue asks of it; review decides each
+// attempt's outcome.
+type fakeHandler struct {
+	review func(ctx context.Context, job Job) error
+
+	mu         sync.Mutex
+	attempts   []Job
+	succeeded  []Job
+	failures   []failure
+	superseded []Job
+}
+
+type failure struct {
+	job Job
+	err error
+	// ctxErr must be nil: Failed needs a live context to post its comment.
+	ctxErr error
+}
+
+func (h *fakeHandler) Review(ctx context.Context, job Job) error {
+	h.mu.Lock()
+	h.attempts = append(h.attempts, job)
+	h.mu.Unlock()
+	var err error
+	if h.review != nil {
+		err = h.review(ctx, job)
+	}
+	if err == nil {
+		h.mu.Lock()
+		h.succeeded = append(h.succeeded, job)
+		h.mu.Unlock()
+	}
+	return err
+}
+
+func (h *fakeHandler) Failed(ctx context.Context, job Job, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.failures = append(h.failures, failure{job: job, err: err, ctxErr: ctx.Err()})
+}
+
+func (h *fakeHandler) Superseded(_ context.Context, job Job) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.superseded = append(h.superseded, job)
+}
+
+// snapshot returns copies of what was recorded.
+func (h *fakeHandler) snapshot() (attempts, succeeded []Job, failures []failure, superseded []Job) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.attempts), slices.Clone(h.succeeded), slices.Clone(h.failures), slices.Clone(h.superseded)
+}
+
+// testConfig makes retries immediate and polling quick.
+func testConfig(t *testing.T) Config {
+	return Config{
+		Workers:      2,
+		MaxAttempts:  3,
+		Backoff:      func(int) time.Duration { return time.Millisecond },
+		PollInterval: 20 * time.Millisecond,
+		Logger:       slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		testOnly:     true,
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+func openDB(t *testing.T, ctx context.Context, databaseURL string) *store.DB {
+	t.Helper()
+	db, err := store.Open(ctx, databaseURL)
+	if err != nil {
+		t.Fatalf("store.Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// newQueue builds a queue whose Stop runs at cleanup (before the database
+// closes, cleanups being last in, first out).
+func newQueue(t *testing.T, db *store.DB, cfg Config, h Handler) *Queue {
+	t.Helper()
+	q, err := New(db, cfg, h)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		defer cancel()
+		if err := q.Stop(ctx); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	})
+	return q
+}
+
+func start(t *testing.T, ctx context.Context, q *Queue) {
+	t.Helper()
+	if err := q.Start(ctx); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+}
+
+// stop drains q, so that every handler call has returned before the test
+// looks at what was recorded.
+func stop(t *testing.T, ctx context.Context, q *Queue) {
+	t.Helper()
+	if err := q.Stop(ctx); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+}
+
+func subscribe(t *testing.T, q *Queue) <-chan *river.Event {
+	t.Helper()
+	events, cancel := q.client.Subscribe(river.EventKindJobCompleted, river.EventKindJobCancelled,
+		river.EventKindJobFailed, river.EventKindJobInterrupted)
+	t.Cleanup(cancel)
+	return events
+}
+
+// waitEvent waits until each job in ids has had an event of kind. Events of
+// other jobs are skipped.
+func waitEvent(t *testing.T, ctx context.Context, events <-chan *river.Event, kind river.EventKind, ids ...int64) {
+	t.Helper()
+	pending := map[int64]bool{}
+	for _, id := range ids {
+		pending[id] = true
+	}
+	for len(pending) > 0 {
+		select {
+		case ev := <-events:
+			if ev.Job == nil || !pending[ev.Job.ID] {
+				continue
+			}
+			if ev.Kind == kind {
+				delete(pending, ev.Job.ID)
+				continue
+			}
+			t.Logf("job %d: %s (waiting for %s)", ev.Job.ID, ev.Kind, kind)
+		case <-ctx.Done():
+			t.Fatalf("jobs %v: no %s event: %v", slices.Collect(maps.Keys(pending)), kind, ctx.Err())
+		}
+	}
+}
+
+func enqueue(t *testing.T, ctx context.Context, q *Queue, args ReviewArgs) int64 {
+	t.Helper()
+	id, dup, err := q.Enqueue(ctx, args)
+	if err != nil {
+		t.Fatalf("Enqueue(%+v): %v", args, err)
+	}
+	if dup {
+		t.Fatalf("Enqueue(%+v) was a duplicate", args)
+	}
+	return id
+}
+
+func jobState(t *testing.T, ctx context.Context, q *Queue, id int64) rivertype.JobState {
+	t.Helper()
+	res, err := q.client.JobList(ctx, river.NewJobListParams().IDs(id))
+	if err != nil || len(res.Jobs) != 1 {
+		t.Fatalf("list job %d: %v (%d rows)", id, err, len(res.Jobs))
+	}
+	return res.Jobs[0].State
+}
+
+func args(pr int, head, key string) ReviewArgs {
+	return ReviewArgs{Repo: "octo/widgets", Installation: 42, PR: pr, HeadSHA: head, RequestKey: key, Trigger: "comment"}
+}
+
+func TestQueue(t *testing.T) {
+	behaviours := []struct {
+		name string
+		run  func(t *testing.T, ctx context.Context, databaseURL string)
+	}{
+		{"enqueued job runs once with its args", testRunsOnce},
+		{"duplicate enqueue does not run twice", testDuplicate},
+		{"newer head cancels queued older heads", testSupersedeQueued},
+		{"newer head leaves a running older head alone", testSupersedeRunning},
+		{"transient failure is retried", testRetry},
+		{"final failure is reported once", testFinalFailure},
+		{"permanent error is not retried", testPermanent},
+		{"cancel a queued job", testCancel},
+		{"stop cancels a running job and a restart runs it again", testStopRequeues},
+		{"job of a crashed process is rescued and completes once", testRescue},
+		{"crash during the last attempt is reported once", testRescueLastAttempt},
+	}
+	for _, backend := range storetest.Backends() {
+		t.Run(backend.Name, func(t *testing.T) {
+			for _, b := range behaviours {
+				t.Run(b.name, func(t *testing.T) {
+					ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+					defer cancel()
+					b.run(t, ctx, backend.URL(t))
+				})
+			}
+		})
+	}
+}
+
+func testRunsOnce(t *testing.T, ctx context.Context, databaseURL string) {
+	h := &fakeHandler{}
+	q := newQueue(t, openDB(t, ctx, databaseURL), testConfig(t), h)
+	events := subscribe(t, q)
+	start(t, ctx, q)
+
+	want := ReviewArgs{
+		Repo: "octo/widgets", Installation: 42, PR: 7, HeadSHA: "c0ffee", BaseSHA: "beef",
+		RequestKey: "1001", Trigger: "comment", Areas: []string{"security", "bugs"},
+		Instructions: "look at the SQL", ReviewID: "rev_x", CommentID: 1001, Requester: "octocat",
+	}
+	id := enqueue(t, ctx, q, want)
+	waitEvent(t, ctx, events, river.EventKindJobCompleted, id)
+	stop(t, ctx, q)
+
+	attempts, succeeded, failures, _ := h.snapshot()
+	if len(attempts) != 1 || len(succeeded) != 1 || len(failures) != 0 {
+		t.Fatalf("attempts %d, successes %d, failures %d; want 1, 1, 0", len(attempts), len(succeeded), len(failures))
+	}
+	got := attempts[0]
+	if got.ID != id || got.Attempt != 1 || got.MaxAttempts != 3 || got.InsertedAt.IsZero() {
+		t.Errorf("job = %+v, want id %d, attempt 1 of 3", got, id)
+	}
+	if !reflect.DeepEqual(got.Args, want) {
+		t.Errorf("args = %+v, want %+v", got.Args, want)
+	}
+}
+
+func testDuplicate(t *testing.T, ctx context.Context, databaseURL string) {
+	h := &fakeHandler{}
+	q := newQueue(t, openDB(t, ctx, databaseURL), testConfig(t), h)
+	events := subscribe(t, q)
+
+	a := args(7, "c0ffee", "1001")
+	first := enqueue(t, ctx, q, a)
+	// A redelivery carries the same identity but may differ elsewhere.
+	redelivered := a
+	redelivered.Requester = "someone-else"
+	id, dup, err := q.Enqueue(ctx, redelivered)
+	if err != nil || !dup || id != first {
+		t.Fatalf("second Enqueue = %d, %v, %v; want %d, duplicate", id, dup, err, first)
+	}
+
+	// Concurrent deliveries of another request: exactly one is new.
+	b := args(7, "c0ffee", "1002")
+	const n = 8
+	type result struct {
+		id  int64
+		dup bool
+		err error
+	}
+	results := make(chan result, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			id, dup, err := q.Enqueue(ctx, b)
+			results <- result{id, dup, err}
+		})
+	}
+	wg.Wait()
+	close(results)
+	var second int64
+	fresh := 0
+	ids := map[int64]bool{}
+	for r := range results {
+		if r.err != nil {
+			t.Fatalf("concurrent Enqueue: %v", r.err)
+		}
+		ids[r.id] = true
+		if !r.dup {
+			fresh++
+			second = r.id
+		}
+	}
+	if fresh != 1 || len(ids) != 1 {
+		t.Fatalf("%d concurrent enqueues: %d new jobs, %d distinct ids; want 1 and 1", n, fresh, len(ids))
+	}
+
+	start(t, ctx, q)
+	waitEvent(t, ctx, events, river.EventKindJobCompleted, first, second)
+
+	// Redelivered after the review ran: still a duplicate.
+	if id, dup, err := q.Enqueue(ctx, a); err != nil || !dup || id != first {
+		t.Fatalf("Enqueue after completion = %d, %v, %v; want %d, duplicate", id, dup, err, first)
+	}
+	stop(t, ctx, q)
+
+	attempts, _, _, _ := h.snapshot()
+	if len(attempts) != 2 {
+		t.Fatalf("handler ran %d times, want 2 (one per distinct request)", len(attempts))
+	}
+}
+
+func testSupersedeQueued(t *testing.T, ctx context.Context, databaseURL string) {
+	h := &fakeHandler{}
+	// Never started: every job stays queued.
+	q := newQueue(t, openDB(t, ctx, databaseURL), testConfig(t), h)
+
+	oldComment := enqueue(t, ctx, q, args(7, "old", "1001"))
+	oldAuto := enqueue(t, ctx, q, args(7, "old", "auto:opened"))
+	otherPR := enqueue(t, ctx, q, args(8, "old", "1001"))
+	otherRepoArgs := args(7, "old", "1001")
+	otherRepoArgs.Repo = "octo/gadgets"
+	otherRepo := enqueue(t, ctx, q, otherRepoArgs)
+
+	newer := enqueue(t, ctx, q, args(7, "new", "auto:synchronize"))
+	// Another request on the same (newest) head cancels nothing.
+	sameHead := enqueue(t, ctx, q, args(7, "new", "1002"))
+
+	wantStates := map[int64]rivertype.JobState{
+		oldComment: rivertype.JobStateCancelled,
+		oldAuto:    rivertype.JobStateCancelled,
+		otherPR:    rivertype.JobStateAvailable,
+		otherRepo:  rivertype.JobStateAvailable,
+		newer:      rivertype.JobStateAvailable,
+		sameHead:   rivertype.JobStateAvailable,
+	}
+	for id, want := range wantStates {
+		if got := jobState(t, ctx, q, id); got != want {
+			t.Errorf("job %d is %s, want %s", id, got, want)
+		}
+	}
+	_, _, _, superseded := h.snapshot()
+	var got []int64
+	for _, j := range superseded {
+		got = append(got, j.ID)
+	}
+	slices.Sort(got)
+	if want := []int64{oldComment, oldAuto}; !slices.Equal(got, want) {
+		t.Errorf("Superseded called for %v, want %v", got, want)
+	}
+	depth, err := q.Depth(ctx)
+	if err != nil {
+		t.Fatalf("Depth: %v", err)
+	}
+	if depth != 4 {
+		t.Errorf("Depth = %d, want 4", depth)
+	}
+	// The superseded request may be made again.
+	if _, dup, err := q.Enqueue(ctx, args(7, "old", "1001")); err != nil || dup {
+		t.Errorf("re-enqueue of a superseded request: duplicate %v, error %v; want a new job", dup, err)
+	}
+}
+
+func testSupersedeRunning(t *testing.T, ctx context.Context, databaseURL string) {
+	started := make(chan struct{})
+	release := make(chan struct{})
+	var oldCtxErr error
+	h := &fakeHandler{review: func(ctx context.Context, job Job) error {
+		if job.Args.HeadSHA != "old" {
+			return nil
+		}
+		close(started)
+		<-release
+		oldCtxErr = ctx.Err()
+		return nil
+	}}
+	q := newQueue(t, openDB(t, ctx, databaseURL), testConfig(t), h)
+	events := subscribe(t, q)
+	start(t, ctx, q)
+
+	old := enqueue(t, ctx, q, args(7, "old", "1001"))
+	select {
+	case <-started:
+	case <-ctx.Done():
+		t.Fatal("the old head's review never started")
+	}
+	newer := enqueue(t, ctx, q, args(7, "new", "auto:synchronize"))
+	if got := jobState(t, ctx, q, old); got != rivertype.JobStateRunning {
+		t.Errorf("running job is %s after a newer head arrived, want running", got)
+	}
+	close(release)
+	waitEvent(t, ctx, events, river.EventKindJobCompleted, old, newer)
+	stop(t, ctx, q)
+
+	if oldCtxErr != nil {
+		t.Errorf("the running review's context was cancelled: %v", oldCtxErr)
+	}
+	_, succeeded, _, superseded := h.snapshot()
+	if len(succeeded) != 2 || len(superseded) != 0 {
+		t.Errorf("successes %d, superseded %d; want 2, 0", len(succeeded), len(superseded))
+	}
+}
+
+func testRetry(t *testing.T, ctx context.Context, databaseURL string) {
+	h := &fakeHandler{review: func(_ context.Context, job Job) error {
+		if job.Attempt == 1 {
+			return errors.New("github: 502 bad gateway")
+		}
+		return nil
+	}}
+	q := newQueue(t, openDB(t, ctx, databaseURL), testConfig(t), h)
+	events := subscribe(t, q)
+	start(t, ctx, q)
+
+	id := enqueue(t, ctx, q, args(7, "c0ffee", "1001"))
+	waitEvent(t, ctx, events, river.EventKindJobCompleted, id)
+	stop(t, ctx, q)
+
+	attempts, succeeded, failures, _ := h.snapshot()
+	if got := attemptNumbers(attempts); !slices.Equal(got, []int{1, 2}) {
+		t.Errorf("attempts %v, want [1 2]", got)
+	}
+	if len(succeeded) != 1 || len(failures) != 0 {
+		t.Errorf("successes %d, failures %d; want 1, 0", len(succeeded), len(failures))
+	}
+}
+
+func testFinalFailure(t *testing.T, ctx context.Context, databaseURL string) {
+	errDown := errors.New("model endpoint: 503")
+	h := &fakeHandler{review: func(_ context.Context, job Job) error {
+		return fmt.Errorf("attempt %d: %w", job.Attempt, errDown)
+	}}
+	cfg := testConfig(t)
+	cfg.MaxAttempts = 2
+	q := newQueue(t, openDB(t, ctx, databaseURL), cfg, h)
+	events := subscribe(t, q)
+	start(t, ctx, q)
+
+	id := enqueue(t, ctx, q, args(7, "c0ffee", "1001"))
+	waitEvent(t, ctx, events, river.EventKindJobCancelled, id)
+	stop(t, ctx, q)
+
+	attempts, _, failures, _ := h.snapshot()
+	if got := attemptNumbers(attempts); !slices.Equal(got, []int{1, 2}) {
+		t.Errorf("attempts %v, want [1 2]", got)
+	}
+	if len(failures) != 1 {
+		t.Fatalf("Failed called %d times, want 1", len(failures))
+	}
+	f := failures[0]
+	if f.job.ID != id || f.job.Attempt != 2 || !errors.Is(f.err, errDown) || IsPermanent(f.err) || f.ctxErr != nil {
+		t.Errorf("Failed(job %d attempt %d, %v); want job %d attempt 2 with the last error", f.job.ID, f.job.Attempt, f.err, id)
+	}
+}
+
+func testPermanent(t *testing.T, ctx context.Context, databaseURL string) {
+	errConfig := errors.New(".codex.yml:3:5: unknown key")
+	h := &fakeHandler{review: func(context.Context, Job) error { return Permanent(errConfig) }}
+	q := newQueue(t, openDB(t, ctx, databaseURL), testConfig(t), h)
+	events := subscribe(t, q)
+	start(t, ctx, q)
+
+	id := enqueue(t, ctx, q, args(7, "c0ffee", "1001"))
+	waitEvent(t, ctx, events, river.EventKindJobCancelled, id)
+	stop(t, ctx, q)
+
+	attempts, _, failures, _ := h.snapshot()
+	if len(attempts) != 1 {
+		t.Errorf("handler ran %d times, want 1", len(attempts))
+	}
+	if len(failures) != 1 || !errors.Is(failures[0].err, errConfig) || !IsPermanent(failures[0].err) || failures[0].ctxErr != nil {
+		t.Fatalf("failures %v, want one with the permanent config error", failures)
+	}
+}
+
+func testCancel(t *testing.T, ctx context.Context, databaseURL string) {
+	h := &fakeHandler{}
+	q := newQueue(t, openDB(t, ctx, databaseURL), testConfig(t), h)
+	id := enqueue(t, ctx, q, args(7, "c0ffee", "rev_abc"))
+	if err := q.Cancel(ctx, id); err != nil {
+		t.Fatalf("Cancel: %v", err)
+	}
+	if got := jobState(t, ctx, q, id); got != rivertype.JobStateCancelled {
+		t.Errorf("job is %s, want cancelled", got)
+	}
+	if err := q.Cancel(ctx, id+1000); !errors.Is(err, river.ErrNotFound) {
+		t.Errorf("Cancel of an unknown job: %v, want ErrNotFound", err)
+	}
+	if depth, err := q.Depth(ctx); err != nil || depth != 0 {
+		t.Errorf("Depth = %d, %v; want 0", depth, err)
+	}
+}
+
+// testStopRequeues stops a queue whose review outlives the stop deadline:
+// the review is cancelled, goes back to the queue without using an attempt,
+// and runs after a restart.
+func testStopRequeues(t *testing.T, ctx context.Context, databaseURL string) {
+	started := make(chan struct{})
+	first := &fakeHandler{review: func(ctx context.Context, job Job) error {
+		close(started)
+		<-ctx.Done()
+		return fmt.Errorf("call model: %w", ctx.Err())
+	}}
+	q1 := newQueue(t, openDB(t, ctx, databaseURL), testConfig(t), first)
+	start(t, ctx, q1)
+	id := enqueue(t, ctx, q1, args(7, "c0ffee", "1001"))
+	select {
+	case <-started:
+	case <-ctx.Done():
+		t.Fatal("review never started")
+	}
+	expired, cancel := context.WithCancel(ctx)
+	cancel()
+	stop(t, expired, q1)
+	if got := jobState(t, ctx, q1, id); got != rivertype.JobStateAvailable {
+		t.Fatalf("after Stop the job is %s, want available", got)
+	}
+
+	second := &fakeHandler{}
+	q2 := newQueue(t, openDB(t, ctx, databaseURL), testConfig(t), second)
+	events := subscribe(t, q2)
+	start(t, ctx, q2)
+	waitEvent(t, ctx, events, river.EventKindJobCompleted, id)
+	stop(t, ctx, q2)
+
+	_, _, failures, _ := first.snapshot()
+	attempts, succeeded, failures2, _ := second.snapshot()
+	if len(failures)+len(failures2) != 0 {
+		t.Errorf("Failed was called for an interrupted job")
+	}
+	if len(succeeded) != 1 || attempts[0].Attempt != 1 {
+		t.Errorf("after restart: %d successes, attempts %v; want 1 success at attempt 1 (the interrupted one is not counted)",
+			len(succeeded), attemptNumbers(attempts))
+	}
+}
+
+// crashAndRescue simulates a crash: the first process's review never
+// returns and its client is stopped hard, leaving the job "running" in the
+// database. A second process with a short rescue interval takes it over; it
+// is waited for until the job ends in state end, and its handler returned.
+func crashAndRescue(t *testing.T, ctx context.Context, databaseURL string, maxAttempts int, end river.EventKind) (id int64, survivor *fakeHandler) {
+	started := make(chan struct{})
+	release := make(chan struct{})
+	returned := make(chan struct{})
+	crashed := &fakeHandler{review: func(context.Context, Job) error {
+		close(started)
+		<-release // ignores cancellation, like a process that is gone
+		close(returned)
+		return errors.New("the process was gone")
+	}}
+	cfg := testConfig(t)
+	cfg.MaxAttempts = maxAttempts
+	q1, err := New(openDB(t, ctx, databaseURL), cfg, crashed)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	start(t, ctx, q1)
+	id = enqueue(t, ctx, q1, args(7, "c0ffee", "1001"))
+	select {
+	case <-started:
+	case <-ctx.Done():
+		t.Fatal("review never started")
+	}
+	// Hard stop without waiting: River gives up leadership and stops
+	// fetching, but the stuck review keeps the job running.
+	expired, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := q1.client.StopAndCancel(expired); !errors.Is(err, context.Canceled) {
+		t.Fatalf("StopAndCancel = %v, want it to give up at once", err)
+	}
+	t.Cleanup(func() {
+		close(release)
+		<-returned
+		<-q1.client.Stopped()
+		if _, done, _, _ := crashed.snapshot(); len(done) != 0 {
+			t.Errorf("the crashed process completed the review")
+		}
+	})
+
+	cfg.JobTimeout = time.Millisecond
+	cfg.RescueAfter = time.Millisecond
+	survivor = &fakeHandler{}
+	q2 := newQueue(t, openDB(t, ctx, databaseURL), cfg, survivor)
+	events := subscribe(t, q2)
+	start(t, ctx, q2)
+	waitEvent(t, ctx, events, end, id)
+	stop(t, ctx, q2)
+	return id, survivor
+}
+
+func testRescue(t *testing.T, ctx context.Context, databaseURL string) {
+	_, survivor := crashAndRescue(t, ctx, databaseURL, 3, river.EventKindJobCompleted)
+	attempts, succeeded, failures, _ := survivor.snapshot()
+	if len(succeeded) != 1 || len(failures) != 0 {
+		t.Fatalf("after the rescue: %d successes, %d failures; want 1, 0", len(succeeded), len(failures))
+	}
+	if attempts[0].Attempt != 2 {
+		t.Errorf("rescued job ran as attempt %d, want 2", attempts[0].Attempt)
+	}
+}
+
+// testRescueLastAttempt crashes during the only attempt: the job must not
+// vanish silently, Failed reports the interruption once.
+func testRescueLastAttempt(t *testing.T, ctx context.Context, databaseURL string) {
+	id, survivor := crashAndRescue(t, ctx, databaseURL, 1, river.EventKindJobCancelled)
+	attempts, _, failures, _ := survivor.snapshot()
+	if len(attempts) != 0 {
+		t.Errorf("the review ran again after its last attempt: attempts %v", attemptNumbers(attempts))
+	}
+	if len(failures) != 1 || failures[0].job.ID != id || !errors.Is(failures[0].err, ErrInterrupted) {
+		t.Fatalf("failures %+v, want one ErrInterrupted for job %d", failures, id)
+	}
+}
+
+func attemptNumbers(jobs []Job) []int {
+	out := make([]int, len(jobs))
+	for i, j := range jobs {
+		out[i] = j.Attempt
+	}
+	return out
+}
+
+func TestPermanent(t *testing.T) {
+	base := errors.New("boom")
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"plain", base, false},
+		{"marked", Permanent(base), true},
+		{"wrapped after marking", fmt.Errorf("load config: %w", Permanent(base)), true},
+		{"context", context.Canceled, false},
+	}
+	for _, tt := range tests {
+		if got := IsPermanent(tt.err); got != tt.want {
+			t.Errorf("%s: IsPermanent = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if Permanent(nil) != nil {
+		t.Error("Permanent(nil) is not nil")
+	}
+	if !errors.Is(Permanent(base), base) || Permanent(base).Error() != "boom" {
+		t.Error("Permanent hides the error it marks")
+	}
+}
+
+func TestDefaultBackoff(t *testing.T) {
+	tests := []struct {
+		attempt int
+		want    time.Duration
+	}{
+		{0, 30 * time.Second},
+		{1, 30 * time.Second},
+		{2, 2 * time.Minute},
+		{3, 8 * time.Minute},
+		{4, 30 * time.Minute},
+		{40, 30 * time.Minute},
+	}
+	for _, tt := range tests {
+		if got := DefaultBackoff(tt.attempt); got != tt.want {
+			t.Errorf("DefaultBackoff(%d) = %s, want %s", tt.attempt, got, tt.want)
+		}
+	}
+}
+
+func TestEnqueueRejectsInvalidArgs(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+	defer cancel()
+	q := newQueue(t, openDB(t, ctx, storetest.SQLiteURL(t)), testConfig(t), &fakeHandler{})
+	tests := []struct {
+		name   string
+		mutate func(*ReviewArgs)
+	}{
+		{"no owner", func(a *ReviewArgs) { a.Repo = "widgets" }},
+		{"too many slashes", func(a *ReviewArgs) { a.Repo = "a/b/c" }},
+		{"zero PR", func(a *ReviewArgs) { a.PR = 0 }},
+		{"no head", func(a *ReviewArgs) { a.HeadSHA = "" }},
+		{"no request key", func(a *ReviewArgs) { a.RequestKey = "" }},
+	}
+	for _, tt := range tests {
+		a := args(7, "c0ffee", "1001")
+		tt.mutate(&a)
+		if _, _, err := q.Enqueue(ctx, a); err == nil {
+			t.Errorf("%s: Enqueue accepted %+v", tt.name, a)
+		}
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+	defer cancel()
+	db := openDB(t, ctx, storetest.SQLiteURL(t))
+	tests := []struct {
+		name string
+		cfg  Config
+	}{
+		{"negative workers", Config{Workers: -1}},
+		{"negative attempts", Config{MaxAttempts: -2}},
+		{"rescue before timeout", Config{JobTimeout: time.Hour, RescueAfter: time.Minute}},
+		{"poll too fast", Config{PollInterval: time.Microsecond}},
+	}
+	for _, tt := range tests {
+		if _, err := New(db, tt.cfg, &fakeHandler{}); err == nil {
+			t.Errorf("%s: New accepted %+v", tt.name, tt.cfg)
+		}
+	}
+	if _, err := New(db, Config{}, nil); err == nil {
+		t.Error("New accepted a nil handler")
+	}
+}
