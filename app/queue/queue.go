@@ -53,6 +53,15 @@ type ReviewArgs struct {
 	ReviewID     string   `json:"review_id,omitempty"`
 	CommentID    int64    `json:"comment_id,omitempty"`
 	Requester    string   `json:"requester,omitempty"`
+	// BeforeSHA is the previous head of a push.
+	BeforeSHA string `json:"before_sha,omitempty"`
+	// AuthorAssociation is the commenter's association from the payload,
+	// which settles most permission checks without an API call.
+	AuthorAssociation string `json:"author_association,omitempty"`
+	// Reply is the text to post for help and unknown commands.
+	Reply string `json:"reply,omitempty"`
+	// Delivery is the webhook delivery id, for logs.
+	Delivery string `json:"delivery,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -103,7 +112,10 @@ func (a ReviewArgs) validate() error {
 		return fmt.Errorf("repo %q is not owner/name", a.Repo)
 	case a.PR <= 0:
 		return fmt.Errorf("pull request number %d is not positive", a.PR)
-	case a.HeadSHA == "":
+	case a.HeadSHA == "" && a.CommentID == 0:
+		// A comment does not carry the head it was written on; its review
+		// takes the pull request's head when it runs. Every other request
+		// names its head.
 		return errors.New("head SHA is empty")
 	case a.RequestKey == "":
 		return errors.New("request key is empty")
@@ -391,6 +403,11 @@ func (q *Queue) Enqueue(ctx context.Context, args ReviewArgs) (id int64, duplica
 	if res.UniqueSkippedAsDuplicate {
 		return res.Job.ID, true, nil
 	}
+	if args.HeadSHA == "" {
+		// A request without a head (a comment) is about whatever the
+		// head is when it runs: it supersedes nothing.
+		return res.Job.ID, false, nil
+	}
 	if err := q.supersede(ctx, res.Job.ID, args); err != nil {
 		return res.Job.ID, false, fmt.Errorf("enqueue review of %s#%d at %s: supersede older heads: %w", args.Repo, args.PR, args.HeadSHA, err)
 	}
@@ -427,7 +444,9 @@ func (q *Queue) supersede(ctx context.Context, newID int64, args ReviewArgs) err
 			if err := json.Unmarshal(row.EncodedArgs, &old); err != nil {
 				return fmt.Errorf("decode job %d: %w", row.ID, err)
 			}
-			if old.Repo != args.Repo || old.PR != args.PR || old.HeadSHA == args.HeadSHA {
+			// Someone's explicit "@codex review" is never dropped because
+			// of a push: it reviews the head it finds when it runs.
+			if old.Repo != args.Repo || old.PR != args.PR || old.HeadSHA == args.HeadSHA || old.HeadSHA == "" {
 				continue
 			}
 			cancelled, err := q.client.JobCancel(ctx, row.ID)

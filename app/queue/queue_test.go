@@ -334,6 +334,10 @@ func testSupersedeQueued(t *testing.T, ctx context.Context, databaseURL string) 
 	otherRepoArgs := args(7, "old", "1001")
 	otherRepoArgs.Repo = "octo/gadgets"
 	otherRepo := enqueue(t, ctx, q, otherRepoArgs)
+	// An "@codex review" comment names no head: a push never drops it.
+	headlessArgs := args(7, "", "comment:55")
+	headlessArgs.CommentID = 55
+	headless := enqueue(t, ctx, q, headlessArgs)
 
 	newer := enqueue(t, ctx, q, args(7, "new", "auto:synchronize"))
 	// Another request on the same (newest) head cancels nothing.
@@ -344,6 +348,7 @@ func testSupersedeQueued(t *testing.T, ctx context.Context, databaseURL string) 
 		oldAuto:    rivertype.JobStateCancelled,
 		otherPR:    rivertype.JobStateAvailable,
 		otherRepo:  rivertype.JobStateAvailable,
+		headless:   rivertype.JobStateAvailable,
 		newer:      rivertype.JobStateAvailable,
 		sameHead:   rivertype.JobStateAvailable,
 	}
@@ -365,8 +370,8 @@ func testSupersedeQueued(t *testing.T, ctx context.Context, databaseURL string) 
 	if err != nil {
 		t.Fatalf("Depth: %v", err)
 	}
-	if depth != 4 {
-		t.Errorf("Depth = %d, want 4", depth)
+	if depth != 5 {
+		t.Errorf("Depth = %d, want 5", depth)
 	}
 	// The superseded request may be made again.
 	if _, dup, err := q.Enqueue(ctx, args(7, "old", "1001")); err != nil || dup {
