@@ -1,0 +1,293 @@
+package reviewer_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/codex-review/codex-review/app/apptest"
+	"github.com/codex-review/codex-review/app/githubtest"
+	"github.com/codex-review/codex-review/app/reviewer"
+	"github.com/codex-review/codex-review/app/webhook"
+	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/model/modeltest"
+)
+
+func worker(w *apptest.World) *reviewer.Worker {
+	return &reviewer.Worker{Clients: w.Clients, Model: w.ModelConfig(), BotLogin: w.GitHub.BotLogin(), WebURL: "https://github.com/"}
+}
+
+// comment posts a triggering comment on the fake and returns the request
+// the webhook handler would enqueue for it.
+func comment(w *apptest.World, user, association, body string) webhook.Request {
+	c := w.GitHub.AddIssueComment(apptest.Owner, apptest.Repo, githubtest.IssueComment{Number: 7, User: user, Body: body})
+	return webhook.Request{Repo: apptest.Owner + "/" + apptest.Repo, Installation: apptest.Installation, PR: 7, Trigger: webhook.TriggerComment,
+		RequestKey: "comment", CommentID: c.ID, Requester: user, AuthorAssociation: association}
+}
+
+func reactions(w *apptest.World, id int64) []string {
+	var out []string
+	for _, r := range w.GitHub.Reactions(apptest.Owner, apptest.Repo, id) {
+		out = append(out, r.Content)
+	}
+	return out
+}
+
+func TestCommentTriggeredReview(t *testing.T) {
+	w := apptest.New(t)
+	w.AddStandardPR(nil)
+	w.SetAnswer(apptest.SecurityFinds(apptest.Injection(14)))
+	r := comment(w, "alice", "OWNER", "@codex review")
+	if err := worker(w).Run(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	if got := reactions(w, r.CommentID); len(got) != 1 || got[0] != "eyes" {
+		t.Errorf("reactions = %v, want [eyes]", got)
+	}
+	reviews := w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)
+	if len(reviews) != 1 {
+		t.Fatalf("%d reviews, want 1", len(reviews))
+	}
+	rv := reviews[0]
+	if rv.State != "COMMENTED" || rv.CommitID != apptest.HeadSHA || rv.User != w.GitHub.BotLogin() {
+		t.Errorf("review = %+v", rv)
+	}
+	if len(rv.Comments) != 1 || rv.Comments[0].Path != "store/users.go" || rv.Comments[0].Line != 14 || rv.Comments[0].Side != "RIGHT" ||
+		!strings.Contains(rv.Comments[0].Body, "**[P1] SQL injection in Find**") {
+		t.Errorf("comments = %+v", rv.Comments)
+	}
+	if !strings.Contains(rv.Body, "codex-review:state=") || !strings.Contains(rv.Body, "patch is incorrect") {
+		t.Errorf("summary:\n%s", rv.Body)
+	}
+	if n := len(w.Model.Requests()); n != 4 {
+		t.Errorf("%d model calls, want 4 passes", n)
+	}
+}
+
+func TestPermission(t *testing.T) {
+	tests := []struct {
+		name        string
+		association string
+		permission  string
+		wantReview  bool
+	}{
+		{"collaborator by association", "COLLABORATOR", "", true},
+		{"contributor without write access", "CONTRIBUTOR", "read", false},
+		{"stranger", "NONE", "", false},
+		{"association unsure, API says write", "NONE", "write", true},
+		{"association unsure, API says maintain", "CONTRIBUTOR", "maintain", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := apptest.New(t)
+			w.AddStandardPR(nil)
+			if tt.permission != "" {
+				w.GitHub.SetPermission(apptest.Owner, apptest.Repo, "mallory", tt.permission)
+			}
+			r := comment(w, "mallory", tt.association, "@codex review")
+			if err := worker(w).Run(context.Background(), r); err != nil {
+				t.Fatal(err)
+			}
+			got := reactions(w, r.CommentID)
+			reviews := w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)
+			if tt.wantReview {
+				if len(reviews) != 1 || len(got) != 1 || got[0] != "eyes" {
+					t.Errorf("reviews %d, reactions %v", len(reviews), got)
+				}
+				return
+			}
+			if len(reviews) != 0 || len(got) != 1 || got[0] != "confused" {
+				t.Errorf("refused trigger: reviews %d, reactions %v", len(reviews), got)
+			}
+			if n := len(w.Model.Requests()); n != 0 {
+				t.Errorf("refused trigger made %d model calls", n)
+			}
+		})
+	}
+}
+
+func TestHelpAndReply(t *testing.T) {
+	w := apptest.New(t)
+	w.AddStandardPR(nil)
+	r := comment(w, "alice", "MEMBER", "@codex help")
+	r.Trigger, r.Reply = webhook.TriggerHelp, "Usage: `@codex review`"
+	if err := worker(w).Run(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	cs := w.GitHub.Comments(apptest.Owner, apptest.Repo, 7)
+	if len(cs) != 2 || cs[1].Body != "Usage: `@codex review`" || cs[1].User != w.GitHub.BotLogin() {
+		t.Errorf("comments = %+v", cs)
+	}
+	if len(w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)) != 0 || len(w.Model.Requests()) != 0 {
+		t.Error("help must not review")
+	}
+}
+
+func TestConfigComesFromTheBaseBranch(t *testing.T) {
+	w := apptest.New(t)
+	w.AddStandardPR(nil)
+	// The base branch posts only P0; the PR's own head tries to lower
+	// the bar and to switch the review off. Only the base counts.
+	w.GitHub.SetContent(apptest.Owner, apptest.Repo, "main", ".codex.yml", "version: 1\nreview:\n  min_priority: P0\n")
+	w.GitHub.SetContent(apptest.Owner, apptest.Repo, "find", ".codex.yml", "version: 1\nreview:\n  min_priority: P3\n  focus: [tests]\n")
+	w.GitHub.SetContent(apptest.Owner, apptest.Repo, apptest.HeadSHA, ".codex.yml", "version: 1\nreview:\n  min_priority: P3\n")
+	w.GitHub.SetContent(apptest.Owner, apptest.Repo, "main", "AGENTS.md", "# Agents\n\n## Review guidelines\n\nMoney is always int64 cents.\n")
+	w.SetAnswer(apptest.SecurityFinds(apptest.Injection(14)))
+	if err := worker(w).Run(context.Background(), comment(w, "alice", "OWNER", "@codex review")); err != nil {
+		t.Fatal(err)
+	}
+	rv := w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)
+	if len(rv) != 1 || len(rv[0].Comments) != 0 {
+		t.Fatalf("the P1 finding was posted although the base branch's threshold is P0: %+v", rv)
+	}
+	reqs := w.Model.Requests()
+	if len(reqs) != 4 {
+		t.Errorf("%d passes: the head's focus leaked in", len(reqs))
+	}
+	if !strings.Contains(reqs[0].UserMessages[0], "Money is always int64 cents.") {
+		t.Error("AGENTS.md review guidelines are not in the prompt")
+	}
+}
+
+func TestInvalidConfigIsReportedNotReviewed(t *testing.T) {
+	w := apptest.New(t)
+	w.AddStandardPR(nil)
+	w.GitHub.SetContent(apptest.Owner, apptest.Repo, "main", ".codex.yml", "version: 1\nreview:\n  focuss: [security]\n")
+	if err := worker(w).Run(context.Background(), comment(w, "alice", "OWNER", "@codex review")); err != nil {
+		t.Fatal(err)
+	}
+	cs := w.GitHub.Comments(apptest.Owner, apptest.Repo, 7)
+	if len(cs) != 2 || !strings.Contains(cs[1].Body, ".codex.yml:3:3:") || !strings.Contains(cs[1].Body, "focuss") {
+		t.Errorf("comments = %+v", cs)
+	}
+	if len(w.Model.Requests()) != 0 || len(w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)) != 0 {
+		t.Error("an invalid config must stop the review")
+	}
+}
+
+func TestAutomaticReviews(t *testing.T) {
+	tests := []struct {
+		name    string
+		config  string
+		trigger string
+		draft   bool
+		author  string
+		want    bool
+	}{
+		{"opened, defaults", "", "opened", false, "alice", true},
+		{"opened, on_open off", "version: 1\nreview:\n  auto: {on_open: false}\n", "opened", false, "alice", false},
+		{"draft skipped by default", "", "opened", true, "alice", false},
+		{"draft with drafts on", "version: 1\nreview:\n  auto: {drafts: true}\n", "ready_for_review", true, "alice", true},
+		{"push without on_push", "", "synchronize", false, "alice", false},
+		{"push with on_push", "version: 1\nreview:\n  auto: {on_push: true}\n", "synchronize", false, "alice", true},
+		{"ignored author", "version: 1\nreview:\n  auto: {ignore_authors: [\"dependabot[bot]\"]}\n", "opened", false, "dependabot[bot]", false},
+		{"other base branch", "version: 1\nreview:\n  auto: {base_branches: [release]}\n", "opened", false, "alice", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := apptest.New(t)
+			w.AddStandardPR(func(pr *githubtest.PR) { pr.Draft, pr.User = tt.draft, tt.author })
+			if tt.config != "" {
+				w.GitHub.SetContent(apptest.Owner, apptest.Repo, "main", ".codex.yml", tt.config)
+			}
+			w.SetAnswer(apptest.SecurityFinds(apptest.Injection(14)))
+			r := webhook.Request{Repo: apptest.Owner + "/" + apptest.Repo, Installation: apptest.Installation, PR: 7, HeadSHA: apptest.HeadSHA, Trigger: tt.trigger, RequestKey: "auto"}
+			if err := worker(w).Run(context.Background(), r); err != nil {
+				t.Fatal(err)
+			}
+			got := len(w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)) == 1
+			if got != tt.want {
+				t.Errorf("reviewed = %v, want %v", got, tt.want)
+			}
+			if !tt.want && len(w.Model.Requests()) != 0 {
+				t.Error("a skipped review called the model")
+			}
+		})
+	}
+}
+
+func TestSupersededHeadIsSkipped(t *testing.T) {
+	w := apptest.New(t)
+	w.AddStandardPR(nil)
+	r := webhook.Request{Repo: apptest.Owner + "/" + apptest.Repo, Installation: apptest.Installation, PR: 7, HeadSHA: "2222222222222222222222222222222222222222", Trigger: "opened", RequestKey: "auto"}
+	if err := worker(w).Run(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)) != 0 {
+		t.Error("reviewed a head the pull request no longer has")
+	}
+}
+
+func TestIncrementalReviewOnPush(t *testing.T) {
+	w := apptest.New(t)
+	w.AddStandardPR(nil)
+	w.GitHub.SetContent(apptest.Owner, apptest.Repo, "main", ".codex.yml", "version: 1\nreview:\n  auto: {on_push: true}\n")
+	w.SetAnswer(apptest.SecurityFinds(apptest.Injection(14)))
+	wk := worker(w)
+	first := webhook.Request{Repo: apptest.Owner + "/" + apptest.Repo, Installation: apptest.Installation, PR: 7, HeadSHA: apptest.HeadSHA, Trigger: "opened", RequestKey: "auto"}
+	if err := wk.Run(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+
+	// A push changes the Scan line; the injection is still there and is
+	// reported again by the model, plus a new finding on the pushed line.
+	newHead := "3333333333333333333333333333333333333333"
+	pushed := strings.Replace(apptest.UsersPatch, "err := row.Scan(&u.ID, &u.Name)", "_ = row.Scan(&u.ID, &u.Name)", 1)
+	w.GitHub.SetHead(apptest.Owner, apptest.Repo, 7, newHead, []githubtest.File{{Filename: "store/users.go", Status: "modified", Patch: pushed, Additions: 8, Changes: 8}})
+	w.GitHub.SetCompare(apptest.Owner, apptest.Repo, apptest.HeadSHA, newHead, []githubtest.File{{Filename: "store/users.go", Status: "modified", Additions: 1, Deletions: 1, Changes: 2,
+		Patch: "@@ -16,3 +16,3 @@\n \tvar u User\n-\terr := row.Scan(&u.ID, &u.Name)\n+\t_ = row.Scan(&u.ID, &u.Name)\n \treturn &u, nil"}})
+	scan := finding.Finding{Title: "[P1] Scan error discarded", Body: "`_ = row.Scan` drops the error.", Priority: 1, ConfidenceScore: 0.8, Category: "security",
+		CodeLocation: finding.CodeLocation{AbsoluteFilePath: "store/users.go", LineRange: finding.LineRange{Start: 17, End: 17}}}
+	w.SetAnswer(apptest.SecurityFinds(apptest.Injection(14), scan))
+	push := webhook.Request{Repo: first.Repo, Installation: apptest.Installation, PR: 7, HeadSHA: newHead, BeforeSHA: apptest.HeadSHA, Trigger: "synchronize", RequestKey: "auto"}
+	if err := wk.Run(context.Background(), push); err != nil {
+		t.Fatal(err)
+	}
+	reviews := w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)
+	if len(reviews) != 2 {
+		t.Fatalf("%d reviews, want 2", len(reviews))
+	}
+	second := reviews[1]
+	if second.CommitID != newHead || len(second.Comments) != 1 || second.Comments[0].Line != 17 || !strings.Contains(second.Comments[0].Body, "Scan error") {
+		t.Errorf("incremental review re-posted or misplaced findings: %+v", second.Comments)
+	}
+	if !strings.Contains(second.Body, "since 1111111") {
+		t.Errorf("summary does not say it is incremental:\n%s", second.Body)
+	}
+	last := w.Model.Requests()[len(w.Model.Requests())-1]
+	if strings.Contains(last.UserMessages[0], "SELECT id, name") || !strings.Contains(last.UserMessages[0], "_ = row.Scan") {
+		t.Errorf("the model was not shown the interdiff only:\n%s", last.UserMessages[0])
+	}
+	// The same push redelivered after the review: nothing new.
+	if err := wk.Run(context.Background(), push); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)); n != 2 {
+		t.Errorf("%d reviews after a redelivered push", n)
+	}
+}
+
+func TestModelFailureIsPermanentAndReported(t *testing.T) {
+	w := apptest.New(t)
+	w.AddStandardPR(nil)
+	wk := worker(w)
+	w.Model = modeltest.NewServer(t, modeltest.Always(modeltest.Fail(modeltest.InvalidAPIKey())))
+	wk.Model = w.ModelConfig()
+	r := comment(w, "alice", "OWNER", "@codex review")
+	err := wk.Run(context.Background(), r)
+	if !errors.Is(err, reviewer.ErrPermanent) {
+		t.Fatalf("err = %v, want permanent", err)
+	}
+	if err := wk.Fail(context.Background(), r, err); err != nil {
+		t.Fatal(err)
+	}
+	cs := w.GitHub.Comments(apptest.Owner, apptest.Repo, 7)
+	last := cs[len(cs)-1]
+	if last.User != w.GitHub.BotLogin() || !strings.Contains(last.Body, "could not review") || !strings.Contains(last.Body, "OPENAI_API_KEY") {
+		t.Errorf("failure comment = %q", last.Body)
+	}
+	if len(w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)) != 0 {
+		t.Error("a review was posted despite the failure")
+	}
+}
