@@ -65,6 +65,9 @@ type Options struct {
 	// out) and the removal of a leftover pending review only consider
 	// reviews by this user.
 	BotLogin string
+	// Request identifies the request this review answers; it is kept in
+	// the state marker so that a retried job can see its review landed.
+	Request string
 	// Sleep waits between retries; nil waits on a real timer. Tests
 	// replace it so that they never sleep.
 	Sleep SleepFunc
@@ -174,7 +177,7 @@ func (p *publisher) plan(res *review.Result, prev State) {
 	}
 	limit = min(limit, maxInlineComments)
 
-	state := State{Head: p.t.HeadSHA, Fingerprints: append([]string(nil), prev.Fingerprints...)}
+	state := State{Head: p.t.HeadSHA, Fingerprints: append([]string(nil), prev.Fingerprints...), Request: p.opt.Request}
 	for _, f := range res.Findings {
 		if f.Fingerprint != "" && before[f.Fingerprint] {
 			continue

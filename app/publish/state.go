@@ -19,6 +19,10 @@ import (
 type State struct {
 	Head         string
 	Fingerprints []string
+	// Request names the request the review answered (a comment, an API
+	// review, an automatic trigger). A job retried after its review was
+	// posted finds its own request here and does not post again.
+	Request string
 }
 
 // stateKey names the summary's hidden state marker.
@@ -38,6 +42,9 @@ const maxStateChars = render.MaxBodyChars / 4
 // (the engine's are 16 hex digits).
 const maxFingerprintChars = 128
 
+// maxRequestChars bounds the request key read back.
+const maxRequestChars = 128
+
 // maxHeadChars bounds the head read back: a SHA-256 object name is 64 hex
 // digits.
 const maxHeadChars = 64
@@ -47,6 +54,7 @@ type stateJSON struct {
 	V int      `json:"v"`
 	H string   `json:"h"`
 	F []string `json:"f,omitempty"`
+	R string   `json:"r,omitempty"`
 }
 
 // Marker renders the state as a hidden marker for SummaryOptions.State:
@@ -59,7 +67,7 @@ func (s State) Marker() string {
 	if s.Head == "" || !ok {
 		return ""
 	}
-	b, err := json.Marshal(stateJSON{V: stateVersion, H: s.Head, F: s.Fingerprints[len(s.Fingerprints)-keep:]})
+	b, err := json.Marshal(stateJSON{V: stateVersion, H: s.Head, F: s.Fingerprints[len(s.Fingerprints)-keep:], R: s.Request})
 	if err != nil {
 		// Marshalling strings and ints cannot fail.
 		return ""
@@ -75,7 +83,7 @@ func (s State) fitting() (int, bool) {
 	fits := func(jsonLen int) bool {
 		return overhead+base64.RawStdEncoding.EncodedLen(jsonLen) <= maxStateChars
 	}
-	head, err := json.Marshal(stateJSON{V: stateVersion, H: s.Head})
+	head, err := json.Marshal(stateJSON{V: stateVersion, H: s.Head, R: s.Request})
 	if err != nil || !fits(len(head)) {
 		return 0, false
 	}
@@ -125,10 +133,10 @@ func decodeState(v string) (State, bool) {
 		return State{}, false
 	}
 	var j stateJSON
-	if err := json.Unmarshal(b, &j); err != nil || j.V != stateVersion || !validHead(j.H) {
+	if err := json.Unmarshal(b, &j); err != nil || j.V != stateVersion || !validHead(j.H) || len(j.R) > maxRequestChars {
 		return State{}, false
 	}
-	s := State{Head: j.H}
+	s := State{Head: j.H, Request: j.R}
 	seen := make(map[string]bool, len(j.F))
 	for _, fp := range j.F {
 		if fp == "" || len(fp) > maxFingerprintChars || seen[fp] {

@@ -37,6 +37,7 @@ func TestStateRoundTrip(t *testing.T) {
 		{"some fingerprints", State{Head: head1, Fingerprints: []string{"00aa11bb22cc33dd", "ffee"}}},
 		{"sha-256 head", State{Head: strings.Repeat("ab", 32), Fingerprints: fps(3)}},
 		{"hundreds", State{Head: head1, Fingerprints: fps(500)}},
+		{"with request", State{Head: head1, Fingerprints: fps(2), Request: "comment:492700400"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,7 +50,7 @@ func TestStateRoundTrip(t *testing.T) {
 			if !ok {
 				t.Fatalf("ParseState did not find the state in %q", body)
 			}
-			if got.Head != tt.state.Head || !slices.Equal(got.Fingerprints, tt.state.Fingerprints) {
+			if got.Head != tt.state.Head || !slices.Equal(got.Fingerprints, tt.state.Fingerprints) || got.Request != tt.state.Request {
 				t.Errorf("ParseState = %+v, want %+v", got, tt.state)
 			}
 		})

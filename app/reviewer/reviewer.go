@@ -275,6 +275,12 @@ func (j *job) review(ctx context.Context) error {
 		log.Info().Str("sha", head).Msg("head already reviewed")
 		return nil
 	}
+	if prev.Request != "" && prev.Request == requestID(j.r) && prev.Head == head {
+		// This request's review is already on the pull request: the job
+		// is a retry after a crash between posting and finishing.
+		log.Info().Str("sha", head).Msg("review for this request already posted")
+		return nil
+	}
 
 	whole, unavailable, err := j.pullDiff(ctx)
 	if err != nil {
@@ -336,6 +342,7 @@ func (j *job) review(ctx context.Context) error {
 	blob := fmt.Sprintf("%s%s/%s/blob/%s/", j.w.WebURL, j.owner, j.repo, head)
 	posted, err := publish.Publish(ctx, j.gh, publish.Target{Owner: j.owner, Repo: j.repo, Number: j.r.PR, HeadSHA: head}, res, prev, publish.Options{
 		Event:       event,
+		Request:     requestID(j.r),
 		MaxComments: cfg.Review.MaxComments,
 		BotLogin:    j.w.BotLogin,
 		Summary: render.SummaryOptions{
@@ -499,6 +506,15 @@ func build(files []*github.CommitFile) (*diff.Diff, map[string]string, error) {
 		out = append(out, df)
 	}
 	return diff.New(out), unavailable, nil
+}
+
+// requestID names a request in the state marker: unique per comment, and
+// per head for automatic reviews.
+func requestID(r webhook.Request) string {
+	if r.RequestKey == "auto" {
+		return "auto"
+	}
+	return r.RequestKey
 }
 
 // requesterWords turns the words after "@codex review" into instructions.

@@ -291,3 +291,31 @@ func TestModelFailureIsPermanentAndReported(t *testing.T) {
 		t.Error("a review was posted despite the failure")
 	}
 }
+
+func TestRetriedJobDoesNotPostTwice(t *testing.T) {
+	w := apptest.New(t)
+	w.AddStandardPR(nil)
+	w.SetAnswer(apptest.SecurityFinds(apptest.Injection(14)))
+	wk := worker(w)
+	r := comment(w, "alice", "OWNER", "@codex review")
+	r.RequestKey = "comment:1"
+	// The first attempt posts; the job is then retried (say the process
+	// died before the queue recorded success).
+	for i := 0; i < 2; i++ {
+		if err := wk.Run(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)); n != 1 {
+		t.Fatalf("%d reviews after a retried job, want 1", n)
+	}
+	// A new request on the same head is a new review.
+	again := comment(w, "alice", "OWNER", "@codex review")
+	again.RequestKey = "comment:2"
+	if err := wk.Run(context.Background(), again); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)); n != 2 {
+		t.Errorf("%d reviews after a second request, want 2", n)
+	}
+}
