@@ -216,3 +216,33 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: %d %q", code, stdout)
 	}
 }
+
+func TestServeRefusesToStartWithoutSettings(t *testing.T) {
+	code, _, stderr := runCLI(t, env(map[string]string{"GITHUB_APP_ID": "12"}), "serve")
+	if code != exitError {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"GITHUB_PRIVATE_KEY_PATH (or GITHUB_PRIVATE_KEY) is not set", "GITHUB_WEBHOOK_SECRET is not set", "OPENAI_API_KEY is not set"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yml")
+	bad := filepath.Join(dir, "bad.yml")
+	os.WriteFile(good, []byte("version: 1\nreview:\n  min_priority: P2\n"), 0o644)
+	os.WriteFile(bad, []byte("version: 1\nreview:\n  min_priority: P5\n  focuss: [security]\n"), 0o644)
+	if code, out, _ := runCLI(t, env(nil), "config", "validate", good); code != exitOK || out != "" {
+		t.Errorf("valid file: exit %d, output %q", code, out)
+	}
+	code, out, _ := runCLI(t, env(nil), "config", "validate", bad)
+	if code != exitFindings || !strings.Contains(out, bad+":3:17:") || !strings.Contains(out, bad+":4:3:") {
+		t.Errorf("invalid file: exit %d, output %q", code, out)
+	}
+	if code, _, stderr := runCLI(t, env(nil), "config", "validate", filepath.Join(dir, "missing.yml")); code != exitError || !strings.Contains(stderr, "missing.yml") {
+		t.Errorf("missing file: exit %d, %q", code, stderr)
+	}
+}

@@ -1,0 +1,316 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/codex-review/codex-review/app/apptest"
+	"github.com/codex-review/codex-review/app/githubtest"
+	"github.com/codex-review/codex-review/app/queue"
+	"github.com/codex-review/codex-review/app/server"
+	"github.com/codex-review/codex-review/app/settings"
+	"github.com/codex-review/codex-review/app/store/storetest"
+	"github.com/codex-review/codex-review/review/model/modeltest"
+)
+
+const secret = "webhook-secret-for-tests"
+
+// reviewWatch signals every review GitHub accepted, so tests wait on an
+// event instead of sleeping.
+type reviewWatch struct {
+	next   http.RoundTripper
+	posted chan string
+}
+
+func (rw *reviewWatch) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := rw.next.RoundTrip(r)
+	if err == nil && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/reviews") && resp.StatusCode == http.StatusOK {
+		rw.posted <- r.URL.Path
+	}
+	return resp, err
+}
+
+type harness struct {
+	world  *apptest.World
+	srv    *server.Server
+	http   *httptest.Server
+	posted chan string
+	url    string
+}
+
+func start(t *testing.T, w *apptest.World, databaseURL string, posted chan string) *harness {
+	t.Helper()
+	s := &settings.Settings{
+		DatabaseURL: databaseURL, AppID: apptest.AppID, PrivateKey: w.Key, WebhookSecret: secret,
+		APIURL: w.GitHub.URL(), WebURL: "https://github.com/", Model: w.ModelConfig(), Trigger: "@codex", Workers: 2,
+	}
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+	srv, err := server.New(t.Context(), s, log, server.Options{
+		Version:   "test",
+		Queue:     queue.Config{PollInterval: 20 * time.Millisecond},
+		Transport: &reviewWatch{next: http.DefaultTransport, posted: posted},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	h := &harness{world: w, srv: srv, http: hs, posted: posted, url: hs.URL}
+	t.Cleanup(func() { h.stop(t) })
+	return h
+}
+
+func (h *harness) stop(t *testing.T) {
+	if h.http == nil {
+		return
+	}
+	h.http.Close()
+	h.http = nil
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.srv.Stop(ctx); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+}
+
+// payload builds a real issue_comment delivery: the fixture, moved onto
+// pull request #7 of acme/shop, for a comment that exists on the fake.
+func payload(t *testing.T, w *apptest.World, body string) []byte {
+	t.Helper()
+	c := w.GitHub.AddIssueComment(apptest.Owner, apptest.Repo, githubtest.IssueComment{Number: 7, User: "alice", Body: body})
+	raw, err := os.ReadFile("testdata/issue_comment.created.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	issue := m["issue"].(map[string]any)
+	issue["number"] = 7
+	issue["pull_request"] = map[string]any{"url": "https://api.github.com/repos/acme/shop/pulls/7"}
+	comment := m["comment"].(map[string]any)
+	comment["id"], comment["body"] = c.ID, body
+	comment["user"].(map[string]any)["login"] = "alice"
+	repo := m["repository"].(map[string]any)
+	repo["full_name"], repo["name"] = "acme/shop", "shop"
+	repo["owner"].(map[string]any)["login"] = "acme"
+	m["installation"] = map[string]any{"id": apptest.Installation}
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func sign(body []byte, key string) string {
+	mac := hmac.New(sha256.New, []byte(key))
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+func (h *harness) deliver(t *testing.T, event, delivery string, body []byte, signature string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, h.url+"/api/github/hook", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", event)
+	req.Header.Set("X-GitHub-Delivery", delivery)
+	if signature != "" {
+		req.Header.Set("X-Hub-Signature-256", signature)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func (h *harness) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(h.url + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func waitReview(t *testing.T, posted chan string) {
+	t.Helper()
+	select {
+	case <-posted:
+	case <-time.After(60 * time.Second):
+		t.Fatal("no review was posted within a minute")
+	}
+}
+
+func TestWebhookToReview(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, databaseURL string) {
+		w := apptest.New(t)
+		w.AddStandardPR(nil)
+		w.SetAnswer(apptest.SecurityFinds(apptest.Injection(14)))
+		posted := make(chan string, 8)
+		h := start(t, w, databaseURL, posted)
+
+		body := payload(t, w, "Thanks!\n@codex review security")
+		if code := h.deliver(t, "issue_comment", "delivery-1", body, sign(body, secret)); code != http.StatusOK {
+			t.Fatalf("signed delivery answered %d", code)
+		}
+		waitReview(t, posted)
+
+		reviews := w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)
+		if len(reviews) != 1 || len(reviews[0].Comments) != 1 || reviews[0].Comments[0].Line != 14 || reviews[0].CommitID != apptest.HeadSHA {
+			t.Fatalf("reviews = %+v", reviews)
+		}
+		var comment githubtest.IssueComment
+		for _, c := range w.GitHub.Comments(apptest.Owner, apptest.Repo, 7) {
+			comment = c
+		}
+		if rs := w.GitHub.Reactions(apptest.Owner, apptest.Repo, comment.ID); len(rs) != 1 || rs[0].Content != "eyes" {
+			t.Errorf("reactions = %+v", rs)
+		}
+		if n := len(w.Model.Requests()); n != 1 {
+			t.Errorf("%d model calls for `review security`, want 1", n)
+		}
+
+		// GitHub redelivers the same delivery: answered, not reviewed again.
+		if code := h.deliver(t, "issue_comment", "delivery-1", body, sign(body, secret)); code != http.StatusOK {
+			t.Fatalf("redelivery answered %d", code)
+		}
+		// Bad and missing signatures are refused and enqueue nothing.
+		if code := h.deliver(t, "issue_comment", "forged", body, sign(body, "wrong")); code != http.StatusBadRequest {
+			t.Errorf("bad signature answered %d", code)
+		}
+		if code := h.deliver(t, "issue_comment", "unsigned", body, ""); code != http.StatusBadRequest {
+			t.Errorf("missing signature answered %d", code)
+		}
+		big := bytes.Repeat([]byte(" "), server.MaxWebhookBody+1)
+		if code := h.deliver(t, "issue_comment", "huge", big, sign(big, secret)); code != http.StatusRequestEntityTooLarge {
+			t.Errorf("oversized body answered %d", code)
+		}
+
+		_, metrics := h.get(t, "/metrics")
+		for _, want := range []string{
+			`codex_webhooks_total{event="issue_comment",outcome="enqueued"} 1`,
+			`codex_webhooks_total{event="issue_comment",outcome="duplicate"} 1`,
+			`codex_webhooks_total{event="issue_comment",outcome="rejected"} 2`,
+			`codex_review_jobs_total{outcome="done"} 1`,
+			`codex_queue_depth 0`,
+			`codex_model_tokens_total{kind="cached_prompt"} 900`,
+		} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("metrics lack %q", want)
+			}
+		}
+		if code, _ := h.get(t, "/healthz"); code != http.StatusOK {
+			t.Errorf("healthz %d", code)
+		}
+		if code, _ := h.get(t, "/readyz"); code != http.StatusOK {
+			t.Errorf("readyz %d", code)
+		}
+		h.stop(t)
+		if n := len(w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)); n != 1 {
+			t.Errorf("%d reviews after redelivery, want 1", n)
+		}
+	})
+}
+
+func TestRestartPostsEveryAcceptedReviewOnce(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, databaseURL string) {
+		w := apptest.New(t)
+		for n := 7; n <= 9; n++ {
+			w.AddStandardPR(func(pr *githubtest.PR) { pr.Number = n })
+		}
+		// The model holds the first pass until the server is stopped.
+		arrived := make(chan struct{}, 16)
+		release := make(chan struct{})
+		var once sync.Once
+		w.Model = modeltest.NewServer(t, func(req modeltest.Request) modeltest.Reply {
+			select {
+			case arrived <- struct{}{}:
+			default:
+			}
+			<-release
+			return modeltest.Reply{Text: `{"findings":[],"overall_correctness":"patch is correct","overall_explanation":"ok","overall_confidence_score":0.5}`}
+		})
+		t.Cleanup(func() { once.Do(func() { close(release) }) })
+		posted := make(chan string, 16)
+		h := start(t, w, databaseURL, posted)
+		for n := 7; n <= 9; n++ {
+			c := w.GitHub.AddIssueComment(apptest.Owner, apptest.Repo, githubtest.IssueComment{Number: n, User: "alice", Body: "@codex review"})
+			body := prPayload(t, n, c.ID)
+			if code := h.deliver(t, "issue_comment", fmt.Sprint("d", n), body, sign(body, secret)); code != http.StatusOK {
+				t.Fatalf("delivery %d answered %d", n, code)
+			}
+		}
+		<-arrived // a review is running (two workers: up to two are)
+
+		// Stop with no time to drain: running reviews are cancelled and
+		// stay in the database, queued ones were never taken.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		h.http.Close()
+		h.http = nil
+		_ = h.srv.Stop(ctx)
+		cancel()
+		if n := countReviews(w); n != 0 {
+			t.Fatalf("%d reviews posted before the restart", n)
+		}
+
+		once.Do(func() { close(release) })
+		h2 := start(t, w, databaseURL, posted)
+		for i := 0; i < 3; i++ {
+			waitReview(t, posted)
+		}
+		h2.stop(t)
+		for n := 7; n <= 9; n++ {
+			if got := len(w.GitHub.Reviews(apptest.Owner, apptest.Repo, n)); got != 1 {
+				t.Errorf("PR #%d has %d reviews, want exactly 1", n, got)
+			}
+		}
+	})
+}
+
+func countReviews(w *apptest.World) int {
+	n := 0
+	for pr := 7; pr <= 9; pr++ {
+		n += len(w.GitHub.Reviews(apptest.Owner, apptest.Repo, pr))
+	}
+	return n
+}
+
+func prPayload(t *testing.T, number int, commentID int64) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{
+		"action":       "created",
+		"issue":        map[string]any{"number": number, "pull_request": map[string]any{"url": "x"}},
+		"comment":      map[string]any{"id": commentID, "body": "@codex review", "user": map[string]any{"login": "alice", "type": "User"}, "author_association": "OWNER"},
+		"repository":   map[string]any{"full_name": "acme/shop", "name": "shop", "owner": map[string]any{"login": "acme"}},
+		"installation": map[string]any{"id": apptest.Installation},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
