@@ -326,6 +326,15 @@ func (j *job) review(ctx context.Context) error {
 			res.Coverage.Skipped[i].Reason = why
 		}
 	}
+	if listed := len(whole.Files); incremental == "" && pr.GetChangedFiles() > listed {
+		// GitHub lists at most 3,000 files of a pull request; say so
+		// rather than let the coverage line look complete.
+		res.Coverage.FilesChanged += pr.GetChangedFiles() - listed
+		res.Coverage.Skipped = append(res.Coverage.Skipped, budget.Skip{
+			Path:   fmt.Sprintf("(%d more files)", pr.GetChangedFiles()-listed),
+			Reason: fmt.Sprintf("GitHub's API lists only the first %d files of a pull request", maxPRFiles),
+		})
+	}
 	if j.w.Observe != nil {
 		j.w.Observe(j.r.Repo, res.Usage)
 	}

@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -129,6 +131,15 @@ func New(ctx context.Context, s *settings.Settings, log zerolog.Logger, opt Opti
 	}
 	qcfg := opt.Queue
 	qcfg.Workers = s.Workers
+	if qcfg.Logger == nil {
+		// River logs through slog: JSON on stderr like the rest, warnings
+		// and above unless the server logs at debug.
+		lvl := slog.LevelWarn
+		if s.LogLevel <= zerolog.DebugLevel {
+			lvl = slog.LevelDebug
+		}
+		qcfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	}
 	srv.queue, err = queue.New(db, qcfg, jobs{w: srv.worker, m: srv.metrics})
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
