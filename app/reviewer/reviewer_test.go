@@ -3,6 +3,7 @@ package reviewer_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -317,5 +318,21 @@ func TestRetriedJobDoesNotPostTwice(t *testing.T) {
 	}
 	if n := len(w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)); n != 2 {
 		t.Errorf("%d reviews after a second request, want 2", n)
+	}
+}
+
+func TestCoverageSaysWhenGitHubListsOnlyPartOfAPullRequest(t *testing.T) {
+	w := apptest.New(t)
+	files := make([]githubtest.File, githubtest.MaxListedFiles+5)
+	for i := range files {
+		files[i] = githubtest.File{Filename: fmt.Sprintf("docs/page%04d.md", i), Status: "added", Patch: "@@ -0,0 +1 @@\n+hello", Additions: 1, Changes: 1}
+	}
+	w.AddStandardPR(func(pr *githubtest.PR) { pr.Files = files })
+	if err := worker(w).Run(context.Background(), comment(w, "alice", "OWNER", "@codex review")); err != nil {
+		t.Fatal(err)
+	}
+	rv := w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)
+	if len(rv) != 1 || !strings.Contains(rv[0].Body, "(5 more files)") || !strings.Contains(rv[0].Body, "first 3000 files") {
+		t.Errorf("summary does not account for the files GitHub did not list:\n%s", rv[0].Body)
 	}
 }
