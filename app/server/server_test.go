@@ -300,7 +300,7 @@ func countReviews(w *apptest.World) int {
 	return n
 }
 
-func prPayload(t *testing.T, number int, commentID int64) []byte {
+func prPayload(t testing.TB, number int, commentID int64) []byte {
 	t.Helper()
 	b, err := json.Marshal(map[string]any{
 		"action":       "created",
