@@ -62,6 +62,25 @@ var migrations = []migration{
 			`CREATE INDEX reviews_pull_request_url_created_at_idx ON reviews (pull_request_url, created_at)`,
 		},
 	},
+	{
+		// The REST API cancels a review through its queue job, tells callers
+		// why a review failed with a stable code, lists reviews across pull
+		// requests newest first, and prunes finished ones by age.
+		version: 2,
+		name:    "reviews: job id, error code, list and retention indexes",
+		sqlite: []string{
+			`ALTER TABLE reviews ADD COLUMN job_id INTEGER NOT NULL DEFAULT 0`,
+			`ALTER TABLE reviews ADD COLUMN error_code TEXT NOT NULL DEFAULT ''`,
+			`CREATE INDEX reviews_created_at_idx ON reviews (created_at)`,
+			`CREATE INDEX reviews_updated_at_idx ON reviews (updated_at)`,
+		},
+		postgres: []string{
+			`ALTER TABLE reviews ADD COLUMN job_id bigint NOT NULL DEFAULT 0`,
+			`ALTER TABLE reviews ADD COLUMN error_code text NOT NULL DEFAULT ''`,
+			`CREATE INDEX reviews_created_at_idx ON reviews (created_at)`,
+			`CREATE INDEX reviews_updated_at_idx ON reviews (updated_at)`,
+		},
+	},
 }
 
 // migrate brings River's tables and the app's tables up to date.

@@ -59,8 +59,13 @@ type Review struct {
 	Request json.RawMessage
 	// Result is the review's JSON answer; nil until completed.
 	Result json.RawMessage
-	// Error says why a failed review failed.
-	Error     string
+	// Error says why a failed review failed, or why a cancelled one was
+	// cancelled.
+	Error string
+	// ErrorCode is a stable, machine-readable name for Error ("model_quota").
+	ErrorCode string
+	// JobID is the queue job that runs the review; 0 until it is enqueued.
+	JobID     int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -144,11 +149,11 @@ func (s *Reviews) Create(ctx context.Context, r *Review) error {
 	stored.CreatedAt, stored.UpdatedAt = now, now
 
 	q := s.db.rebind(`INSERT INTO reviews
-		(id, status, repo, pr_number, head_sha, pull_request_url, request, result, error, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		(id, status, repo, pr_number, head_sha, pull_request_url, request, result, error, error_code, job_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	_, err := s.db.sql.ExecContext(ctx, q,
 		stored.ID, string(stored.Status), stored.Repo, stored.PRNumber, stored.HeadSHA, stored.PullRequestURL,
-		string(stored.Request), jsonArg(stored.Result), stored.Error,
+		string(stored.Request), jsonArg(stored.Result), stored.Error, stored.ErrorCode, stored.JobID,
 		s.db.timeArg(now), s.db.timeArg(now))
 	if err != nil {
 		return fmt.Errorf("create review %s: %w", stored.ID, err)
@@ -164,7 +169,7 @@ func jsonArg(v json.RawMessage) any {
 	return string(v)
 }
 
-const reviewColumns = `id, status, repo, pr_number, head_sha, pull_request_url, request, result, error, created_at, updated_at`
+const reviewColumns = `id, status, repo, pr_number, head_sha, pull_request_url, request, result, error, error_code, job_id, created_at, updated_at`
 
 func scanReview(row interface{ Scan(...any) error }) (Review, error) {
 	var (
@@ -173,7 +178,7 @@ func scanReview(row interface{ Scan(...any) error }) (Review, error) {
 		request, result []byte
 	)
 	err := row.Scan(&r.ID, &status, &r.Repo, &r.PRNumber, &r.HeadSHA, &r.PullRequestURL,
-		&request, &result, &r.Error, dbTime{&r.CreatedAt}, dbTime{&r.UpdatedAt})
+		&request, &result, &r.Error, &r.ErrorCode, &r.JobID, dbTime{&r.CreatedAt}, dbTime{&r.UpdatedAt})
 	if err != nil {
 		return Review{}, err
 	}
@@ -243,6 +248,115 @@ func (s *Reviews) SetResult(ctx context.Context, id string, result json.RawMessa
 		return fmt.Errorf("set result of review %s: result is not valid JSON", id)
 	}
 	return s.updateUnfinished(ctx, id, "status = ?, result = ?, error = ''", string(StatusCompleted), string(result))
+}
+
+// Fail moves an unfinished review to failed with a message a person can act
+// on and a stable code. It returns ErrNotFound or ErrFinished as UpdateStatus
+// does.
+func (s *Reviews) Fail(ctx context.Context, id, code, message string) error {
+	return s.updateUnfinished(ctx, id, "status = ?, error = ?, error_code = ?", string(StatusFailed), message, code)
+}
+
+// SetJobID records the queue job that runs a review, so that cancelling the
+// review can cancel the job. It works on finished reviews too: a review
+// cancelled before its job id was recorded still names its job.
+func (s *Reviews) SetJobID(ctx context.Context, id string, jobID int64) error {
+	q := s.db.rebind(`UPDATE reviews SET job_id = ?, updated_at = ? WHERE id = ?`)
+	res, err := s.db.sql.ExecContext(ctx, q, jobID, s.db.timeArg(time.Now()), id)
+	if err != nil {
+		return fmt.Errorf("set job of review %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("set job of review %s: %w", id, err)
+	} else if n == 0 {
+		return fmt.Errorf("set job of review %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// ListOptions select reviews for List. Empty fields do not filter.
+type ListOptions struct {
+	PullRequestURL string
+	Status         Status
+	// After is the id of the last review of the previous page: List
+	// returns the reviews created before it.
+	After string
+	// Limit is the most reviews returned; it must be positive.
+	Limit int
+}
+
+// ErrBadCursor is returned by List when ListOptions.After names no review
+// (a made-up cursor, or one whose review was pruned).
+var ErrBadCursor = errors.New("unknown list cursor")
+
+// List returns reviews newest first (ties broken by id, so pages never
+// overlap or skip).
+func (s *Reviews) List(ctx context.Context, o ListOptions) ([]Review, error) {
+	if o.Limit <= 0 {
+		return nil, fmt.Errorf("list reviews: limit %d is not positive", o.Limit)
+	}
+	var (
+		where []string
+		args  []any
+	)
+	if o.PullRequestURL != "" {
+		where = append(where, "pull_request_url = ?")
+		args = append(args, o.PullRequestURL)
+	}
+	if o.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, string(o.Status))
+	}
+	if o.After != "" {
+		last, err := s.Get(ctx, o.After)
+		if errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("list reviews after %s: %w", o.After, ErrBadCursor)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list reviews: %w", err)
+		}
+		at := s.db.timeArg(last.CreatedAt)
+		where = append(where, "(created_at < ? OR (created_at = ? AND id < ?))")
+		args = append(args, at, at, last.ID)
+	}
+	q := `SELECT ` + reviewColumns + ` FROM reviews`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	args = append(args, o.Limit)
+	rows, err := s.db.sql.QueryContext(ctx, s.db.rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list reviews: %w", err)
+	}
+	defer rows.Close()
+	var out []Review
+	for rows.Next() {
+		r, err := scanReview(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list reviews: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list reviews: %w", err)
+	}
+	return out, nil
+}
+
+// Prune deletes the finished reviews last changed before cutoff and
+// returns how many it deleted. Unfinished reviews are kept, however old.
+func (s *Reviews) Prune(ctx context.Context, cutoff time.Time) (int64, error) {
+	q := s.db.rebind(`DELETE FROM reviews WHERE status IN ('completed', 'failed', 'cancelled') AND updated_at < ?`)
+	res, err := s.db.sql.ExecContext(ctx, q, s.db.timeArg(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("prune reviews before %s: %w", cutoff.Format(time.RFC3339), err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("prune reviews: %w", err)
+	}
+	return n, nil
 }
 
 func (s *Reviews) updateUnfinished(ctx context.Context, id, set string, args ...any) error {

@@ -49,8 +49,8 @@ func TestOpenMigratesOnce(t *testing.T) {
 		if err := second.SQL().QueryRowContext(ctx, "SELECT count(*) FROM codex_migrations").Scan(&versions); err != nil {
 			t.Fatalf("count codex_migrations: %v", err)
 		}
-		if versions != 1 {
-			t.Errorf("codex_migrations has %d rows, want 1", versions)
+		if versions != 2 {
+			t.Errorf("codex_migrations has %d rows, want 2", versions)
 		}
 		var jobs int
 		if err := second.SQL().QueryRowContext(ctx, "SELECT count(*) FROM river_job").Scan(&jobs); err != nil {
