@@ -54,10 +54,62 @@ type Worker struct {
 	WebURL   string // with a trailing slash
 	// Observe, when set, is told the usage of each review (metrics).
 	Observe func(repo string, u finding.Usage)
+	// API, when set, records the progress of reviews requested through the
+	// REST API (requests whose RequestKey starts with APIRequestPrefix).
+	API Tracker
 
 	mu      sync.Mutex
 	engines map[string]*review.Engine
 }
+
+// APIRequestPrefix starts the RequestKey of a review requested through the
+// REST API; the rest of the key is the review's id.
+const APIRequestPrefix = "api:"
+
+// APIReviewID returns the REST API review id of a request, if it has one.
+func APIReviewID(r webhook.Request) (string, bool) {
+	id, ok := strings.CutPrefix(r.RequestKey, APIRequestPrefix)
+	return id, ok && id != ""
+}
+
+// SandboxConfig is the sandbox a REST API caller asked for.
+type SandboxConfig struct {
+	Tests          bool
+	Network        string // "none" or "restricted"
+	Command        string
+	TimeoutSeconds int
+}
+
+// APIRequest is how a REST API review was asked for.
+type APIRequest struct {
+	// PostReview is false when the caller wants the findings as data only:
+	// nothing is posted on the pull request, not even a failure comment.
+	PostReview bool
+	// Sandbox is the caller's sandbox_config; nil when none was given.
+	Sandbox *SandboxConfig
+}
+
+// ErrNotWanted is returned by a Tracker for a review that was cancelled or
+// removed before it ran; the worker drops it silently.
+var ErrNotWanted = errors.New("review no longer wanted")
+
+// Tracker records the progress of REST API reviews, which callers read
+// back through the API.
+type Tracker interface {
+	// Start marks the review running and returns how it was requested.
+	Start(ctx context.Context, reviewID string) (APIRequest, error)
+	// Request returns how the review was requested, without changing it.
+	Request(ctx context.Context, reviewID string) (APIRequest, error)
+	// Complete records the result of the review of headSHA; reviewURL is
+	// empty when nothing was posted.
+	Complete(ctx context.Context, reviewID string, res *review.Result, headSHA, reviewURL string) error
+	// Fail records why the review failed.
+	Fail(ctx context.Context, reviewID string, cause error) error
+}
+
+// errPostedUnrecorded explains the one failure that happens after success:
+// a retried API review whose review is already on the pull request.
+var errPostedUnrecorded = errors.New("the review was posted on the pull request, but the server stopped before recording its result: read it on the pull request, or request a new review")
 
 // ErrPermanent marks failures that a retry cannot fix; the queue stops
 // retrying and reports them.
@@ -80,7 +132,18 @@ func (w *Worker) Run(ctx context.Context, r webhook.Request) error {
 	if err != nil {
 		return fmt.Errorf("GitHub client for installation %d: %w", r.Installation, err)
 	}
-	j := &job{w: w, gh: gh, owner: owner, repo: repo, r: r}
+	j := &job{w: w, gh: gh, owner: owner, repo: repo, r: r, post: true}
+	if id, ok := APIReviewID(r); ok && w.API != nil {
+		req, err := w.API.Start(ctx, id)
+		if errors.Is(err, ErrNotWanted) {
+			log.Info().Str("review", id).Msg("skipping API review: cancelled before it ran")
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("start API review %s: %w", id, err)
+		}
+		j.apiID, j.post = id, req.PostReview
+	}
 
 	if r.CommentID != 0 {
 		allowed, err := j.mayTrigger(ctx)
@@ -108,6 +171,21 @@ func (w *Worker) Run(ctx context.Context, r webhook.Request) error {
 func (w *Worker) Fail(ctx context.Context, r webhook.Request, cause error) error {
 	if r.Trigger == webhook.TriggerHelp || r.Trigger == webhook.TriggerReply {
 		return nil
+	}
+	if id, ok := APIReviewID(r); ok && w.API != nil {
+		req, err := w.API.Request(ctx, id)
+		if errors.Is(err, ErrNotWanted) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read API review %s: %w", id, err)
+		}
+		if err := w.API.Fail(ctx, id, cause); err != nil {
+			return fmt.Errorf("record the failure of API review %s: %w", id, err)
+		}
+		if !req.PostReview {
+			return nil
+		}
 	}
 	owner, repo, ok := strings.Cut(r.Repo, "/")
 	if !ok {
@@ -184,6 +262,10 @@ type job struct {
 	gh          *github.Client
 	owner, repo string
 	r           webhook.Request
+	// apiID is the REST API review id, or "" for other requests.
+	apiID string
+	// post is false for an API review asked not to post anything.
+	post bool
 }
 
 // mayTrigger reports whether the comment's author has write access. The
@@ -239,7 +321,7 @@ func (j *job) review(ctx context.Context) error {
 		return classify(fmt.Errorf("get pull request: %w", err))
 	}
 	head := pr.GetHead().GetSHA()
-	auto := j.r.CommentID == 0
+	auto := j.r.CommentID == 0 && j.apiID == ""
 	if auto {
 		if pr.GetState() != "open" {
 			log.Info().Msg("skipping automatic review: pull request is not open")
@@ -258,7 +340,15 @@ func (j *job) review(ctx context.Context) error {
 		if errors.As(err, &ce) {
 			body := "**Codex review did not run: `" + ConfigFile + "` on `" + pr.GetBase().GetRef() + "` is invalid.**\n\n" +
 				render.CodeBlock("", ce.Error()) + "\nFix the file on the base branch (check it locally with `codex-review config validate`), then comment `@codex review`."
-			return classify(publish.PostComment(ctx, j.gh, j.owner, j.repo, j.r.PR, body))
+			if j.post {
+				if err := publish.PostComment(ctx, j.gh, j.owner, j.repo, j.r.PR, body); err != nil {
+					return classify(err)
+				}
+			}
+			if j.apiID != "" {
+				return j.w.API.Fail(ctx, j.apiID, fmt.Errorf("%s on %s is invalid: %w", ConfigFile, pr.GetBase().GetRef(), ce))
+			}
+			return nil
 		}
 		return err
 	}
@@ -279,6 +369,9 @@ func (j *job) review(ctx context.Context) error {
 		// This request's review is already on the pull request: the job
 		// is a retry after a crash between posting and finishing.
 		log.Info().Str("sha", head).Msg("review for this request already posted")
+		if j.apiID != "" {
+			return j.w.API.Fail(ctx, j.apiID, errPostedUnrecorded)
+		}
 		return nil
 	}
 
@@ -348,6 +441,10 @@ func (j *job) review(ctx context.Context) error {
 			}
 		}
 	}
+	if !j.post {
+		log.Info().Str("sha", head).Int("findings", len(res.Output.Findings)).Msg("review done; not posted, as the API request asked")
+		return j.w.API.Complete(ctx, j.apiID, res, head, "")
+	}
 	blob := fmt.Sprintf("%s%s/%s/blob/%s/", j.w.WebURL, j.owner, j.repo, head)
 	posted, err := publish.Publish(ctx, j.gh, publish.Target{Owner: j.owner, Repo: j.repo, Number: j.r.PR, HeadSHA: head}, res, prev, publish.Options{
 		Event:       event,
@@ -368,6 +465,9 @@ func (j *job) review(ctx context.Context) error {
 		return classify(err)
 	}
 	log.Info().Str("sha", head).Int64("review", posted.ReviewID).Int("inline", posted.Inline).Int("summary", posted.MovedToSummary).Msg("review posted")
+	if j.apiID != "" {
+		return j.w.API.Complete(ctx, j.apiID, res, head, posted.URL)
+	}
 	return nil
 }
 
@@ -530,6 +630,9 @@ func requestID(r webhook.Request) string {
 func requesterWords(r webhook.Request) string {
 	if r.Instructions == "" {
 		return ""
+	}
+	if r.Requester == "" {
+		return "The caller who asked for this review added: " + r.Instructions
 	}
 	return "The person who asked for this review (@" + r.Requester + ") added: " + r.Instructions
 }
