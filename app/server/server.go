@@ -19,6 +19,7 @@ import (
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
+	"github.com/codex-review/codex-review/app/api"
 	"github.com/codex-review/codex-review/app/command"
 	"github.com/codex-review/codex-review/app/metrics"
 	"github.com/codex-review/codex-review/app/queue"
@@ -128,6 +129,7 @@ func New(ctx context.Context, s *settings.Settings, log zerolog.Logger, opt Opti
 		BotLogin: botLogin,
 		WebURL:   s.WebURL,
 		Observe:  func(_ string, u finding.Usage) { srv.metrics.Usage(u) },
+		API:      api.Tracker{Reviews: db.Reviews()},
 	}
 	qcfg := opt.Queue
 	qcfg.Workers = s.Workers
@@ -140,7 +142,7 @@ func New(ctx context.Context, s *settings.Settings, log zerolog.Logger, opt Opti
 		}
 		qcfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	}
-	srv.queue, err = queue.New(db, qcfg, jobs{w: srv.worker, m: srv.metrics})
+	srv.queue, err = queue.New(db, qcfg, jobs{w: srv.worker, m: srv.metrics, reviews: db.Reviews()})
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
@@ -182,6 +184,18 @@ func New(ctx context.Context, s *settings.Settings, log zerolog.Logger, opt Opti
 		io.WriteString(w, "ok\n")
 	})
 	mux.Handle("GET /metrics", srv.metrics.Handler())
+	retention, err := api.ParseRetention(os.Getenv(api.EnvRetention))
+	if err != nil {
+		return nil, err
+	}
+	restAPI, err := api.New(api.Config{
+		Keys: s.APIKeys, Reviews: db.Reviews(), Queue: srv.queue, Resolver: api.GitHubResolver{Clients: clients},
+		WebURL: s.WebURL, Retention: retention,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("REST API: %w", err)
+	}
+	mux.Handle("/v1/", restAPI)
 	srv.handler = withLogger(log, mux)
 	ok = true
 	log.Info().Str("app", slug).Str("api", s.APIURL).Int("workers", s.Workers).Msg("GitHub App ready")
@@ -297,8 +311,9 @@ func fromArgs(a queue.ReviewArgs) webhook.Request {
 
 // jobs adapts the review worker to the queue.
 type jobs struct {
-	w *reviewer.Worker
-	m *metrics.Metrics
+	w       *reviewer.Worker
+	m       *metrics.Metrics
+	reviews *store.Reviews
 }
 
 func (j jobs) Review(ctx context.Context, job queue.Job) error {
@@ -315,6 +330,19 @@ func (j jobs) Review(ctx context.Context, job queue.Job) error {
 		j.m.Job("retry", time.Since(start))
 	}
 	return err
+}
+
+// Superseded marks an API review cancelled when a newer push replaced its
+// queued job, so its caller is not left polling a review that never runs.
+func (j jobs) Superseded(ctx context.Context, job queue.Job) {
+	if job.Args.ReviewID == "" {
+		return
+	}
+	err := j.reviews.UpdateStatus(ctx, job.Args.ReviewID, store.StatusCancelled,
+		"superseded: a newer commit was pushed to the pull request before this review started; request a new review")
+	if err != nil && !errors.Is(err, store.ErrFinished) {
+		zerolog.Ctx(ctx).Error().Err(err).Str("review", job.Args.ReviewID).Msg("could not mark the superseded review cancelled")
+	}
 }
 
 func (j jobs) Failed(ctx context.Context, job queue.Job, err error) {
