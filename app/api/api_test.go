@@ -479,3 +479,10 @@ func TestNewRefusesIncompleteConfig(t *testing.T) {
 		t.Errorf("API off needs nothing else: %v", err)
 	}
 }
+
+func decode(t *testing.T, raw []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("decode %s: %v", raw, err)
+	}
+}
