@@ -1,9 +1,12 @@
 package githubtest_test
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -323,5 +326,44 @@ func TestIssueComments(t *testing.T) {
 	longest := strings.Repeat("é", githubtest.MaxBodyChars)
 	if _, _, err := gh.Issues.CreateComment(ctx, owner, repo, 7, &github.IssueComment{Body: &longest}); err != nil {
 		t.Errorf("comment of exactly %d characters: %v", githubtest.MaxBodyChars, err)
+	}
+}
+
+func TestTarball(t *testing.T) {
+	srv, gh := newServer(t)
+	srv.SetContent(owner, repo, "abc1234def", "go.mod", "module x\n")
+	srv.SetContent(owner, repo, "abc1234def", "pkg/x.go", "package pkg\n")
+	ctx := context.Background()
+	u, _, err := gh.Repositories.GetArchiveLink(ctx, owner, repo, github.Tarball, &github.RepositoryContentGetOptions{Ref: "abc1234def"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(u.String()) // no token: the link is pre-signed
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+	}
+	want := []string{"acme-widgets-abc1234/", "acme-widgets-abc1234/go.mod", "acme-widgets-abc1234/pkg/", "acme-widgets-abc1234/pkg/x.go"}
+	if strings.Join(names, ",") != strings.Join(want, ",") {
+		t.Errorf("archive entries = %v, want %v", names, want)
+	}
+	if _, _, err := gh.Repositories.GetArchiveLink(ctx, owner, repo, github.Tarball, &github.RepositoryContentGetOptions{Ref: "unknown"}, 0); err == nil {
+		t.Error("a ref without contents has no archive")
 	}
 }

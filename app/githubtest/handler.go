@@ -138,6 +138,8 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("GET /repos/{owner}/{repo}/contents/{path...}", s.withRepo(s.handleGetContents))
 	m.HandleFunc("GET /repos/{owner}/{repo}/compare/{basehead...}", s.withRepo(s.handleCompare))
 	m.HandleFunc("GET /repos/{owner}/{repo}/collaborators/{user}/permission", s.withRepo(s.handlePermission))
+	m.HandleFunc("GET /repos/{owner}/{repo}/tarball/{ref}", s.withRepo(s.handleTarball))
+	m.HandleFunc("GET /codeload/{owner}/{repo}/legacy.tar.gz/{ref}", s.handleCodeload)
 	m.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "Not Found", docsRoot)
 	})
