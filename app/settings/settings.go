@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -43,40 +44,97 @@ type Settings struct {
 	Trigger       string
 	Workers       int
 	LogLevel      zerolog.Level
+	// DataDir holds files the server writes itself, such as the App
+	// credentials of the setup flow (AppFileName): CODEX_DATA_DIR, else the
+	// directory of the SQLite file, else (on Postgres) the working directory.
+	DataDir string
+	// PublicURL is where GitHub and browsers reach this server
+	// (CODEX_PUBLIC_URL, with a trailing slash); empty means the setup page
+	// derives it from each request's Host and X-Forwarded-Proto.
+	PublicURL string
 }
 
-// FromEnv reads and validates the settings. Every problem found is
+// AppConfigured reports whether the GitHub App's id, key and webhook secret
+// are all known. Load returns settings without them when none is set, and
+// the server then runs the setup flow instead of the App.
+func (s *Settings) AppConfigured() bool {
+	return s.AppID > 0 && len(s.PrivateKey) > 0 && s.WebhookSecret != ""
+}
+
+// FromEnv reads and validates the settings, the GitHub App's credentials
+// included: from the environment, or from the setup flow's file in the data
+// directory for any the environment leaves unset. Every problem found is
 // reported, one per line, so a user fixes them in one go.
-func FromEnv(getenv func(string) string) (*Settings, error) {
+func FromEnv(getenv func(string) string) (*Settings, error) { return load(getenv, true) }
+
+// Load is FromEnv for a server that can create its GitHub App itself: when
+// neither the environment nor the setup file names any of the App id, private
+// key and webhook secret, that is not an error and the returned settings
+// report AppConfigured() false. Some but not all of them is still an error:
+// a half-configured App is a mistake, not a fresh install.
+func Load(getenv func(string) string) (*Settings, error) { return load(getenv, false) }
+
+func load(getenv func(string) string, requireApp bool) (*Settings, error) {
 	s := &Settings{
-		Addr:          or(getenv("CODEX_ADDR"), DefaultAddr),
-		DatabaseURL:   or(getenv("CODEX_DATABASE_URL"), DefaultDatabaseURL),
-		WebhookSecret: getenv("GITHUB_WEBHOOK_SECRET"),
-		Trigger:       or(strings.TrimSpace(getenv("CODEX_TRIGGER")), DefaultTrigger),
-		Model:         model.ConfigFromEnv(getenv),
+		Addr:        or(getenv("CODEX_ADDR"), DefaultAddr),
+		DatabaseURL: or(getenv("CODEX_DATABASE_URL"), DefaultDatabaseURL),
+		Trigger:     or(strings.TrimSpace(getenv("CODEX_TRIGGER")), DefaultTrigger),
+		Model:       model.ConfigFromEnv(getenv),
 	}
+	s.DataDir = dataDir(getenv, s.DatabaseURL)
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	switch id := strings.TrimSpace(getenv("GITHUB_APP_ID")); {
-	case id == "":
-		add("GITHUB_APP_ID is not set: use the App ID shown on the GitHub App's settings page")
-	default:
-		n, err := strconv.ParseInt(id, 10, 64)
-		if err != nil || n <= 0 {
-			add("GITHUB_APP_ID must be a positive number, got %q", id)
-		}
-		s.AppID = n
-	}
-
-	key, err := privateKey(getenv)
+	// The environment wins over the setup file, field by field, so an
+	// operator can rotate the key or secret without editing the file.
+	file, err := ReadAppFile(s.DataDir)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	s.PrivateKey = key
-
+	if file == nil {
+		file = &AppCredentials{}
+	}
+	id := or(getenv("GITHUB_APP_ID"), "")
+	if id == "" && file.ID != 0 {
+		id = strconv.FormatInt(file.ID, 10)
+	}
+	s.WebhookSecret = getenv("GITHUB_WEBHOOK_SECRET")
 	if strings.TrimSpace(s.WebhookSecret) == "" {
-		add("GITHUB_WEBHOOK_SECRET is not set: the server refuses unsigned webhooks; set it to the secret configured on the GitHub App")
+		s.WebhookSecret = file.WebhookSecret
+	}
+	noApp := id == "" && strings.TrimSpace(s.WebhookSecret) == "" && file.PEM == "" &&
+		getenv("GITHUB_PRIVATE_KEY") == "" && strings.TrimSpace(getenv("GITHUB_PRIVATE_KEY_PATH")) == ""
+
+	if !noApp || requireApp {
+		switch {
+		case id == "":
+			add("GITHUB_APP_ID is not set: use the App ID shown on the GitHub App's settings page")
+		default:
+			n, err := strconv.ParseInt(id, 10, 64)
+			if err != nil || n <= 0 {
+				add("GITHUB_APP_ID must be a positive number, got %q", id)
+			}
+			s.AppID = n
+		}
+
+		key, err := privateKey(getenv, file.PEM, AppFilePath(s.DataDir))
+		if err != nil {
+			errs = append(errs, err)
+		}
+		s.PrivateKey = key
+
+		if strings.TrimSpace(s.WebhookSecret) == "" {
+			add("GITHUB_WEBHOOK_SECRET is not set: the server refuses unsigned webhooks; set it to the secret configured on the GitHub App")
+		}
+	} else {
+		s.WebhookSecret = ""
+	}
+
+	if p := strings.TrimSpace(getenv("CODEX_PUBLIC_URL")); p != "" {
+		s.PublicURL, err = baseURL("CODEX_PUBLIC_URL", p)
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
 
 	s.APIURL, err = baseURL("GITHUB_API_URL", or(getenv("GITHUB_API_URL"), DefaultAPIURL))
@@ -131,9 +189,10 @@ func FromEnv(getenv func(string) string) (*Settings, error) {
 }
 
 // privateKey reads the App key from GITHUB_PRIVATE_KEY (PEM text; "\n"
-// escapes are accepted, as some secret stores flatten newlines) or from the
-// file named by GITHUB_PRIVATE_KEY_PATH, and checks it parses as RSA.
-func privateKey(getenv func(string) string) ([]byte, error) {
+// escapes are accepted, as some secret stores flatten newlines), from the
+// file named by GITHUB_PRIVATE_KEY_PATH, or else from the setup file
+// (fileKey, read from filePath), and checks it parses as RSA.
+func privateKey(getenv func(string) string, fileKey, filePath string) ([]byte, error) {
 	text, path := getenv("GITHUB_PRIVATE_KEY"), strings.TrimSpace(getenv("GITHUB_PRIVATE_KEY_PATH"))
 	var key []byte
 	switch {
@@ -147,23 +206,64 @@ func privateKey(getenv func(string) string) ([]byte, error) {
 			return nil, fmt.Errorf("GITHUB_PRIVATE_KEY_PATH: %w", err)
 		}
 		key = b
+	case fileKey != "":
+		key = []byte(fileKey)
+		if err := CheckPrivateKey(key); err != nil {
+			return nil, fmt.Errorf("%s: %w", filePath, err)
+		}
+		return key, nil
 	default:
 		return nil, errors.New("GITHUB_PRIVATE_KEY_PATH (or GITHUB_PRIVATE_KEY) is not set: download a private key from the GitHub App's settings page")
 	}
+	if err := CheckPrivateKey(key); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// CheckPrivateKey reports whether key is a PEM-encoded RSA private key
+// (PKCS#1, as GitHub issues them, or PKCS#8).
+func CheckPrivateKey(key []byte) error {
 	block, _ := pem.Decode(key)
 	if block == nil {
-		return nil, errors.New("the GitHub App private key is not PEM: expected a file starting with -----BEGIN RSA PRIVATE KEY-----")
+		return errors.New("the GitHub App private key is not PEM: expected a file starting with -----BEGIN RSA PRIVATE KEY-----")
 	}
 	if _, err := x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
 		k, err8 := x509.ParsePKCS8PrivateKey(block.Bytes)
 		if err8 != nil {
-			return nil, fmt.Errorf("the GitHub App private key does not parse as RSA: %w", err)
+			return fmt.Errorf("the GitHub App private key does not parse as RSA: %w", err)
 		}
 		if _, ok := k.(*rsa.PrivateKey); !ok {
-			return nil, errors.New("the GitHub App private key is not an RSA key")
+			return errors.New("the GitHub App private key is not an RSA key")
 		}
 	}
-	return key, nil
+	return nil
+}
+
+// dataDir is CODEX_DATA_DIR, else the directory of the SQLite database
+// (the volume that must persist anyway), else the working directory.
+func dataDir(getenv func(string) string, databaseURL string) string {
+	if d := strings.TrimSpace(getenv("CODEX_DATA_DIR")); d != "" {
+		return d
+	}
+	lower := strings.ToLower(databaseURL)
+	if strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") {
+		return "."
+	}
+	// The SQLite forms the store accepts: a path, sqlite://path, or a file:
+	// URI (file:rel.db, file:/abs.db, file:///abs.db, file://host/abs.db).
+	path, _, _ := strings.Cut(strings.TrimPrefix(databaseURL, "sqlite://"), "?")
+	if rest, ok := strings.CutPrefix(path, "file:"); ok {
+		path = rest
+		if auth, ok := strings.CutPrefix(rest, "//"); ok {
+			i := strings.IndexByte(auth, '/')
+			if i < 0 {
+				return "."
+			}
+			path = auth[i:]
+		}
+	}
+	return filepath.Dir(path)
 }
 
 // baseURL checks an absolute http(s) URL and adds the trailing slash
