@@ -4,6 +4,7 @@ import (
 	"github.com/codex-review/codex-review/review/anchor"
 	"github.com/codex-review/codex-review/review/budget"
 	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/sandbox"
 )
 
 // Reviewed is a finding that survived merging, with where it is shown and
@@ -37,4 +38,7 @@ type Result struct {
 	// Failures lists passes that failed (area and chunk) when others
 	// succeeded; a review where every pass fails returns an error instead.
 	Failures []string
+	// Sandbox is the result of running the repository's tests, when the
+	// caller ran them (the engine itself never does).
+	Sandbox *sandbox.Result
 }

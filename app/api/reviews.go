@@ -58,7 +58,7 @@ type result struct {
 	// ReviewURL is null when nothing was posted (post_review false).
 	ReviewURL *string `json:"review_url"`
 	Usage     usage   `json:"usage"`
-	// Sandbox is the sandbox run's result; null while reviews run none.
+	// Sandbox is the test run's result; null when none was asked for.
 	Sandbox  json.RawMessage `json:"sandbox"`
 	Coverage budget.Coverage `json:"coverage"`
 }

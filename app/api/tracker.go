@@ -87,6 +87,13 @@ func (t Tracker) Complete(ctx context.Context, id string, res *review.Result, he
 	if reviewURL != "" {
 		out.ReviewURL = &reviewURL
 	}
+	if res.Sandbox != nil {
+		sb, err := json.Marshal(res.Sandbox)
+		if err != nil {
+			return fmt.Errorf("encode the test run of review %s: %w", id, err)
+		}
+		out.Sandbox = sb
+	}
 	raw, err := json.Marshal(out)
 	if err != nil {
 		return fmt.Errorf("encode the result of review %s: %w", id, err)

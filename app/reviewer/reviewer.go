@@ -11,12 +11,14 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/go-github/v66/github"
 	"github.com/rs/zerolog"
 
 	"github.com/codex-review/codex-review/app/publish"
 	"github.com/codex-review/codex-review/app/repoconfig"
+	"github.com/codex-review/codex-review/app/tarball"
 	"github.com/codex-review/codex-review/app/webhook"
 	"github.com/codex-review/codex-review/review"
 	"github.com/codex-review/codex-review/review/budget"
@@ -24,6 +26,7 @@ import (
 	"github.com/codex-review/codex-review/review/finding"
 	"github.com/codex-review/codex-review/review/model"
 	"github.com/codex-review/codex-review/review/render"
+	"github.com/codex-review/codex-review/review/sandbox"
 )
 
 // Files read from the base branch.
@@ -57,6 +60,16 @@ type Worker struct {
 	// API, when set, records the progress of reviews requested through the
 	// REST API (requests whose RequestKey starts with APIRequestPrefix).
 	API Tracker
+	// Sandbox runs repositories' tests, bounded by its own concurrency
+	// limit; nil turns test runs off on this server.
+	Sandbox *sandbox.Limiter
+	// SandboxUnavailable is why this host cannot run sandboxes (no bwrap,
+	// no user namespaces); reviews then say the tests were not run.
+	SandboxUnavailable error
+	// Download fetches repository archives from GitHub's pre-signed links;
+	// nil uses a plain client (never the installation's, which would send
+	// the token to the download host).
+	Download *http.Client
 
 	mu      sync.Mutex
 	engines map[string]*review.Engine
@@ -142,7 +155,7 @@ func (w *Worker) Run(ctx context.Context, r webhook.Request) error {
 		if err != nil {
 			return fmt.Errorf("start API review %s: %w", id, err)
 		}
-		j.apiID, j.post = id, req.PostReview
+		j.apiID, j.post, j.apiSandbox = id, req.PostReview, req.Sandbox
 	}
 
 	if r.CommentID != 0 {
@@ -266,6 +279,8 @@ type job struct {
 	apiID string
 	// post is false for an API review asked not to post anything.
 	post bool
+	// apiSandbox is the REST API caller's sandbox_config, if any.
+	apiSandbox *SandboxConfig
 }
 
 // mayTrigger reports whether the comment's author has write access. The
@@ -406,6 +421,20 @@ func (j *job) review(ctx context.Context) error {
 		}
 	}
 
+	// Tests run before the model, so that failures can inform the bugs
+	// pass.
+	tests, err := j.runTests(ctx, cfg, pr, head)
+	if err != nil {
+		return err
+	}
+	var extra []string
+	if tests != nil {
+		extra = append(extra, sandbox.Markdown(*tests))
+		if m := sandbox.Material(*tests); m != "" {
+			opt.Material = map[finding.Area]string{finding.Bugs: "Output of the repository's tests on this pull request's head:\n" + m}
+		}
+	}
+
 	eng, err := j.w.engine(cfg.Model.Name)
 	if err != nil {
 		return err
@@ -414,6 +443,7 @@ func (j *job) review(ctx context.Context) error {
 	if err != nil {
 		return classify(err)
 	}
+	res.Sandbox = tests
 	for i, s := range res.Coverage.Skipped {
 		if why, ok := unavailable[s.Path]; ok {
 			res.Coverage.Skipped[i].Reason = why
@@ -453,6 +483,7 @@ func (j *job) review(ctx context.Context) error {
 		BotLogin:    j.w.BotLogin,
 		Summary: render.SummaryOptions{
 			Incremental: incremental,
+			Extra:       extra,
 			Link: func(path string, line int) string {
 				if line > 0 {
 					return fmt.Sprintf("%s%s#L%d", blob, path, line)
@@ -469,6 +500,66 @@ func (j *job) review(ctx context.Context) error {
 		return j.w.API.Complete(ctx, j.apiID, res, head, posted.URL)
 	}
 	return nil
+}
+
+// runTests runs the repository's tests on the reviewed head in the
+// sandbox, when the base branch's .codex.yml (or the REST API caller) asks
+// for it. It returns nil when no test run was asked for, and a "not run"
+// result saying why when one was asked for but could not happen. Only a
+// cancelled context is an error: the job is then retried.
+func (j *job) runTests(ctx context.Context, cfg repoconfig.Config, pr *github.PullRequest, head string) (*sandbox.Result, error) {
+	want, command := cfg.Sandbox.Enabled, cfg.Sandbox.Command
+	sc := sandbox.Config{Timeout: cfg.Sandbox.Timeout, Network: sandbox.Network(cfg.Sandbox.Network)}
+	if a := j.apiSandbox; a != nil && a.Tests {
+		want = true
+		if a.Command != "" {
+			command = a.Command
+		}
+		if a.TimeoutSeconds > 0 {
+			sc.Timeout = time.Duration(a.TimeoutSeconds) * time.Second
+		}
+		if a.Network != "" {
+			sc.Network = sandbox.Network(a.Network)
+		}
+	}
+	if !want {
+		return nil, nil
+	}
+	notRun := func(reason string) (*sandbox.Result, error) {
+		zerolog.Ctx(ctx).Info().Str("reason", reason).Msg("tests not run")
+		r := sandbox.NotRun(command, "tests were not run: "+reason)
+		return &r, nil
+	}
+	fork := !strings.EqualFold(pr.GetHead().GetRepo().GetFullName(), pr.GetBase().GetRepo().GetFullName())
+	switch {
+	case command == "":
+		return notRun("sandbox.command is empty in .codex.yml")
+	case fork && !cfg.Sandbox.AllowForks:
+		return notRun("the pull request comes from a fork, and sandbox.allow_forks is off")
+	case j.w.Sandbox == nil:
+		return notRun("the sandbox is turned off on this server")
+	case j.w.SandboxUnavailable != nil:
+		return notRun(j.w.SandboxUnavailable.Error())
+	}
+	tree, err := (&tarball.Fetcher{Repos: j.gh.Repositories, HTTP: j.w.Download}).Fetch(ctx, j.owner, j.repo, head)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return notRun("could not fetch the pull request's head: " + err.Error())
+	}
+	defer tree.Remove()
+	sc.Command = command
+	res, err := j.w.Sandbox.Run(ctx, tree.Dir, sc)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	log := zerolog.Ctx(ctx).Info()
+	if err != nil {
+		log = zerolog.Ctx(ctx).Warn().Err(err)
+	}
+	log.Str("status", string(res.Status)).Strs("limits", res.Limits).Strs("not_applied", res.NotApplied).Dur("duration", res.Duration).Msg("tests ran in the sandbox")
+	return &res, nil
 }
 
 // wantsAuto applies .codex.yml's review.auto rules to an automatic trigger.
