@@ -40,7 +40,7 @@ const (
 	RateLimitPerMinute = 60
 	RateLimitBurst     = 20
 	// DefaultRetention is how long finished reviews stay readable
-	// (CODEX_API_RETENTION).
+	// (the server sets it from CODEX_API_RETENTION).
 	DefaultRetention = 30 * 24 * time.Hour
 	// pruneInterval spaces the deletions of old reviews: retention is
 	// counted in days, so pruning more than hourly only costs queries.

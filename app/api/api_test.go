@@ -433,34 +433,6 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
-func TestParseRetention(t *testing.T) {
-	tests := []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"", api.DefaultRetention, true},
-		{"30d", 30 * 24 * time.Hour, true},
-		{" 7d ", 7 * 24 * time.Hour, true},
-		{"36h", 36 * time.Hour, true},
-		{"1h", time.Hour, true},
-		{"59m", 0, false},
-		{"0d", 0, false},
-		{"-3d", 0, false},
-		{"d", 0, false},
-		{"a week", 0, false},
-	}
-	for _, tt := range tests {
-		got, err := api.ParseRetention(tt.in)
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("ParseRetention(%q) = %v, %v; want %v, ok %v", tt.in, got, err, tt.want, tt.ok)
-		}
-		if err != nil && !strings.Contains(err.Error(), api.EnvRetention) {
-			t.Errorf("error %q does not name the setting", err)
-		}
-	}
-}
-
 func TestNewRefusesIncompleteConfig(t *testing.T) {
 	tests := []struct {
 		name string

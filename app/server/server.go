@@ -28,6 +28,7 @@ import (
 	"github.com/codex-review/codex-review/app/store"
 	"github.com/codex-review/codex-review/app/webhook"
 	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/sandbox"
 )
 
 // Limits from the outside world.
@@ -131,6 +132,20 @@ func New(ctx context.Context, s *settings.Settings, log zerolog.Logger, opt Opti
 		Observe:  func(_ string, u finding.Usage) { srv.metrics.Usage(u) },
 		API:      api.Tracker{Reviews: db.Reviews()},
 	}
+	if s.Sandboxes > 0 {
+		srv.worker.Sandbox = sandbox.NewLimiter(s.Sandboxes)
+		// Checked once, with a real trial run: a host without bwrap or
+		// user namespaces still reviews, and each review says why its
+		// tests were not run.
+		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		if err := sandbox.Available(actx); err != nil {
+			srv.worker.SandboxUnavailable = err
+			log.Warn().Err(err).Msg("test sandbox unavailable: reviews that ask for tests will say they were not run")
+		} else {
+			log.Info().Int("sandboxes", s.Sandboxes).Msg("test sandbox available")
+		}
+		cancel()
+	}
 	qcfg := opt.Queue
 	qcfg.Workers = s.Workers
 	if qcfg.Logger == nil {
@@ -184,13 +199,9 @@ func New(ctx context.Context, s *settings.Settings, log zerolog.Logger, opt Opti
 		io.WriteString(w, "ok\n")
 	})
 	mux.Handle("GET /metrics", srv.metrics.Handler())
-	retention, err := api.ParseRetention(os.Getenv(api.EnvRetention))
-	if err != nil {
-		return nil, err
-	}
 	restAPI, err := api.New(api.Config{
 		Keys: s.APIKeys, Reviews: db.Reviews(), Queue: srv.queue, Resolver: api.GitHubResolver{Clients: clients},
-		WebURL: s.WebURL, Retention: retention,
+		WebURL: s.WebURL, Retention: s.APIRetention,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("REST API: %w", err)

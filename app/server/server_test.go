@@ -57,7 +57,7 @@ func start(t *testing.T, w *apptest.World, databaseURL string, posted chan strin
 	t.Helper()
 	s := &settings.Settings{
 		DatabaseURL: databaseURL, AppID: apptest.AppID, PrivateKey: w.Key, WebhookSecret: secret,
-		APIURL: w.GitHub.URL(), WebURL: "https://github.com/", Model: w.ModelConfig(), Trigger: "@codex", Workers: 2,
+		APIURL: w.GitHub.URL(), WebURL: "https://github.com/", Model: w.ModelConfig(), Trigger: "@codex", Workers: 2, Sandboxes: 1,
 	}
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	srv, err := server.New(t.Context(), s, log, server.Options{

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -27,7 +28,13 @@ const (
 	DefaultWebURL      = "https://github.com/"
 	DefaultTrigger     = "@codex"
 	DefaultWorkers     = 4
-	maxWorkers         = 256
+	// DefaultSandboxes keeps test runs, which are heavy, to one at a time
+	// unless the operator gives the machine more.
+	DefaultSandboxes = 1
+	// DefaultAPIRetention is how long finished REST API reviews stay
+	// readable.
+	DefaultAPIRetention = 30 * 24 * time.Hour
+	maxWorkers          = 256
 )
 
 // Settings is everything `codex-review serve` needs.
@@ -52,6 +59,12 @@ type Settings struct {
 	// (CODEX_PUBLIC_URL, with a trailing slash); empty means the setup page
 	// derives it from each request's Host and X-Forwarded-Proto.
 	PublicURL string
+	// APIRetention is how long finished REST API reviews are kept
+	// (CODEX_API_RETENTION: "30d" or a duration such as "720h"; at least 1h).
+	APIRetention time.Duration
+	// Sandboxes is how many test sandboxes may run at once, apart from
+	// the review workers (CODEX_SANDBOXES; 0 turns test runs off).
+	Sandboxes int
 }
 
 // AppConfigured reports whether the GitHub App's id, key and webhook secret
@@ -173,6 +186,24 @@ func load(getenv func(string) string, requireApp bool) (*Settings, error) {
 		s.Workers = n
 	}
 
+	s.APIRetention = DefaultAPIRetention
+	if r := strings.TrimSpace(getenv("CODEX_API_RETENTION")); r != "" {
+		d, err := parseRetention(r)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		s.APIRetention = d
+	}
+
+	s.Sandboxes = DefaultSandboxes
+	if v := strings.TrimSpace(getenv("CODEX_SANDBOXES")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > maxWorkers {
+			add("CODEX_SANDBOXES must be a number from 0 (tests off) to %d, got %q", maxWorkers, v)
+		}
+		s.Sandboxes = n
+	}
+
 	s.LogLevel = zerolog.InfoLevel
 	if l := strings.TrimSpace(getenv("CODEX_LOG_LEVEL")); l != "" {
 		lvl, err := zerolog.ParseLevel(strings.ToLower(l))
@@ -284,4 +315,28 @@ func or(v, def string) string {
 		return def
 	}
 	return strings.TrimSpace(v)
+}
+
+// parseRetention reads CODEX_API_RETENTION: a number of days ("30d") or a
+// Go duration ("720h"). Less than an hour is refused: callers need time to
+// read their results.
+func parseRetention(v string) (time.Duration, error) {
+	bad := fmt.Errorf("CODEX_API_RETENTION must be a number of days like 30d or a duration like 720h, got %q", v)
+	var d time.Duration
+	if digits, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(digits)
+		if err != nil || n < 0 || n > 100*365 {
+			return 0, bad
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, bad
+		}
+	}
+	if d < time.Hour {
+		return 0, fmt.Errorf("CODEX_API_RETENTION must be at least 1h, so callers have time to read their results; got %q", v)
+	}
+	return d, nil
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func testKey(t *testing.T) string {
@@ -266,5 +267,31 @@ func TestAppFile(t *testing.T) {
 	}
 	if _, err := ReadAppFile(dir); err == nil || strings.Contains(err.Error(), "BEGIN") {
 		t.Errorf("malformed file: %v", err)
+	}
+}
+
+func TestParseRetention(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"30d", 30 * 24 * time.Hour, true},
+		{"36h", 36 * time.Hour, true},
+		{"1h", time.Hour, true},
+		{"59m", 0, false},
+		{"0d", 0, false},
+		{"-3d", 0, false},
+		{"d", 0, false},
+		{"a week", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parseRetention(tt.in)
+		if (err == nil) != tt.ok || (tt.ok && got != tt.want) {
+			t.Errorf("parseRetention(%q) = %v, %v; want %v, ok %v", tt.in, got, err, tt.want, tt.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "CODEX_API_RETENTION") {
+			t.Errorf("error %q does not name the setting", err)
+		}
 	}
 }
