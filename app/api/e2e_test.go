@@ -21,21 +21,6 @@ import (
 	"github.com/codex-review/codex-review/review/model/modeltest"
 )
 
-// postedWatch signals every review GitHub accepted, so the test waits on
-// an event rather than a timer.
-type postedWatch struct {
-	next   http.RoundTripper
-	posted chan string
-}
-
-func (pw *postedWatch) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := pw.next.RoundTrip(r)
-	if err == nil && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/reviews") && resp.StatusCode == http.StatusOK {
-		pw.posted <- r.URL.Path
-	}
-	return resp, err
-}
-
 // client talks to a running server's API as a caller would.
 type client struct {
 	t    *testing.T
@@ -113,7 +98,7 @@ func TestEndToEnd(t *testing.T) {
 		log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 		srv, err := server.New(t.Context(), s, log, server.Options{
 			Version: "test", Queue: queue.Config{PollInterval: 20 * time.Millisecond},
-			Transport: &postedWatch{next: http.DefaultTransport, posted: posted},
+			Transport: &apptest.ReviewWatch{Next: http.DefaultTransport, Posted: posted},
 		})
 		if err != nil {
 			t.Fatal(err)

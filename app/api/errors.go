@@ -6,11 +6,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/google/go-github/v66/github"
-
 	"github.com/codex-review/codex-review/app/queue"
-	"github.com/codex-review/codex-review/app/repoconfig"
-	"github.com/codex-review/codex-review/review/model"
+	"github.com/codex-review/codex-review/app/reviewer"
 )
 
 // Error types: the "type" of an error object, one per kind of problem.
@@ -81,47 +78,16 @@ func writeProblem(w http.ResponseWriter, p *problem) {
 }
 
 // failure turns the error that ended a review into the "error" of the
-// failed review: what happened, what to do, and a stable code a script can
-// branch on. The wording follows the failure comments posted on pull
-// requests (reviewer.FailureMessage), with advice for an API caller.
+// failed review, with the same explanations as the failure comments posted
+// on pull requests (reviewer.Explain), worded for an API caller.
 func failure(err error) apiError {
-	var (
-		what, todo, code string
-		me               *model.Error
-		ge               *github.ErrorResponse
-		ce               *repoconfig.Error
-	)
-	switch {
-	case errors.As(err, &me):
-		what, code = "The model endpoint failed: "+me.Message, "model_"+me.Kind.String()
-		switch me.Kind {
-		case model.KindAuth:
-			todo = "The server's administrator must check OPENAI_API_KEY and OPENAI_BASE_URL."
-		case model.KindQuota:
-			todo = "The model provider's quota is used up; the server's administrator must raise it, then request the review again."
-		case model.KindNotFound:
-			todo = "The configured model does not exist on this endpoint: check CODEX_MODEL (or model.name in .codex.yml)."
-		case model.KindRateLimited, model.KindUnavailable, model.KindTimeout:
-			todo = "This is usually temporary: request the review again in a few minutes."
-		default:
-			todo = "Request the review again; if it keeps failing, the server log has details."
-		}
-	case errors.As(err, &ce):
-		what, code = err.Error(), "invalid_config"
-		todo = "Fix .codex.yml on the base branch (check it with `codex-review config validate`), then request the review again."
-	case errors.As(err, &ge) && ge.Response != nil:
-		what, code = "GitHub answered "+http.StatusText(ge.Response.StatusCode)+": "+ge.Message, "github_error"
-		todo = "Check that the app is installed on this repository with the permissions it asks for (pull requests: write, issues: write, contents: read), then request the review again."
-	case errors.Is(err, queue.ErrInterrupted):
-		what, code = err.Error(), "interrupted"
-		todo = "Request the review again."
-	default:
-		what, code = err.Error(), "review_failed"
-		todo = "Request the review again; if it keeps failing, the server log has details."
+	f := reviewer.Explain(err, "request the review again")
+	if errors.Is(err, queue.ErrInterrupted) {
+		f = reviewer.Failure{What: err.Error(), Todo: "Request the review again.", Code: "interrupted"}
 	}
-	msg := strings.TrimSpace(what)
+	msg := strings.TrimSpace(f.What)
 	if !strings.HasSuffix(msg, ".") {
 		msg += "."
 	}
-	return apiError{Message: msg + " " + todo, Type: typeReview, Code: &code}
+	return apiError{Message: msg + " " + f.Todo, Type: typeReview, Code: &f.Code}
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -181,4 +182,21 @@ func SecurityFinds(fs ...finding.Finding) Answer {
 		}
 		return finding.Output{Findings: fs, OverallCorrectness: finding.CorrectnessBad, OverallExplanation: "Injectable query.", OverallConfidenceScore: 0.9}
 	}
+}
+
+// ReviewWatch is a transport for the app's GitHub client that signals, on
+// Posted, the path of every review GitHub accepted, so tests wait on that
+// event instead of sleeping.
+type ReviewWatch struct {
+	Next   http.RoundTripper
+	Posted chan string
+}
+
+// RoundTrip implements http.RoundTripper.
+func (rw *ReviewWatch) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := rw.Next.RoundTrip(r)
+	if err == nil && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/reviews") && resp.StatusCode == http.StatusOK {
+		rw.Posted <- r.URL.Path
+	}
+	return resp, err
 }

@@ -214,32 +214,56 @@ func (w *Worker) Fail(ctx context.Context, r webhook.Request, cause error) error
 // FailureMessage explains a failure to the people on the pull request:
 // what happened and what to do about it.
 func FailureMessage(err error) string {
-	var what, todo string
-	var me *model.Error
-	var ge *github.ErrorResponse
+	f := Explain(err, "comment `@codex review`")
+	return "**Codex review could not review this pull request.**\n\n" + render.EscapeBlock(f.What) + "\n\n" + f.Todo
+}
+
+// Failure is why a review failed, in words a person can act on.
+type Failure struct {
+	What string // what happened
+	Todo string // what to do about it
+	// Code is stable, for scripts: model_<kind>, invalid_config,
+	// github_error or review_failed.
+	Code string
+}
+
+// Explain turns the error that ended a review into a Failure. again says
+// how the reader asks for the review again: "comment `@codex review`" on a
+// pull request, "request the review again" through the REST API.
+func Explain(err error, again string) Failure {
+	var (
+		f  Failure
+		me *model.Error
+		ge *github.ErrorResponse
+		ce *repoconfig.Error
+	)
+	retry := strings.ToUpper(again[:1]) + again[1:]
 	switch {
 	case errors.As(err, &me):
-		what = "The model endpoint failed: " + me.Message
+		f.What, f.Code = "The model endpoint failed: "+me.Message, "model_"+me.Kind.String()
 		switch me.Kind {
 		case model.KindAuth:
-			todo = "The app's administrator must check `OPENAI_API_KEY` and `OPENAI_BASE_URL`."
+			f.Todo = "The server's administrator must check `OPENAI_API_KEY` and `OPENAI_BASE_URL`."
 		case model.KindQuota:
-			todo = "The model provider's quota is used up; the app's administrator must raise it. Comment `@codex review` to try again afterwards."
+			f.Todo = "The model provider's quota is used up; the server's administrator must raise it. Then " + again + "."
 		case model.KindNotFound:
-			todo = "The configured model does not exist on this endpoint: check `CODEX_MODEL` (or `model.name` in `.codex.yml`)."
+			f.Todo = "The configured model does not exist on this endpoint: check `CODEX_MODEL` (or `model.name` in `.codex.yml`)."
 		case model.KindRateLimited, model.KindUnavailable, model.KindTimeout:
-			todo = "This is usually temporary. Comment `@codex review` to try again in a few minutes."
+			f.Todo = "This is usually temporary. " + retry + " in a few minutes."
 		default:
-			todo = "Comment `@codex review` to try again; if it keeps failing, the server log has details."
+			f.Todo = retry + "; if it keeps failing, the server log has details."
 		}
-	case errors.As(err, &ge):
-		what = fmt.Sprintf("GitHub answered %d: %s", ge.Response.StatusCode, ge.Message)
-		todo = "Check that the app is installed on this repository with the permissions it asks for (pull requests: write, issues: write, contents: read), then comment `@codex review`."
+	case errors.As(err, &ce):
+		f.What, f.Code = err.Error(), "invalid_config"
+		f.Todo = "Fix `.codex.yml` on the base branch (check it with `codex-review config validate`), then " + again + "."
+	case errors.As(err, &ge) && ge.Response != nil:
+		f.What, f.Code = fmt.Sprintf("GitHub answered %d: %s", ge.Response.StatusCode, ge.Message), "github_error"
+		f.Todo = "Check that the app is installed on this repository with the permissions it asks for (pull requests: write, issues: write, contents: read), then " + again + "."
 	default:
-		what = err.Error()
-		todo = "Comment `@codex review` to try again; if it keeps failing, the server log has details."
+		f.What, f.Code = err.Error(), "review_failed"
+		f.Todo = retry + "; if it keeps failing, the server log has details."
 	}
-	return "**Codex review could not review this pull request.**\n\n" + render.EscapeBlock(what) + "\n\n" + todo
+	return f
 }
 
 // engine returns the engine for a model name, creating it once.

@@ -30,21 +30,6 @@ import (
 
 const secret = "webhook-secret-for-tests"
 
-// reviewWatch signals every review GitHub accepted, so tests wait on an
-// event instead of sleeping.
-type reviewWatch struct {
-	next   http.RoundTripper
-	posted chan string
-}
-
-func (rw *reviewWatch) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := rw.next.RoundTrip(r)
-	if err == nil && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/reviews") && resp.StatusCode == http.StatusOK {
-		rw.posted <- r.URL.Path
-	}
-	return resp, err
-}
-
 type harness struct {
 	world  *apptest.World
 	srv    *server.Server
@@ -63,7 +48,7 @@ func start(t *testing.T, w *apptest.World, databaseURL string, posted chan strin
 	srv, err := server.New(t.Context(), s, log, server.Options{
 		Version:   "test",
 		Queue:     queue.Config{PollInterval: 20 * time.Millisecond},
-		Transport: &reviewWatch{next: http.DefaultTransport, posted: posted},
+		Transport: &apptest.ReviewWatch{Next: http.DefaultTransport, Posted: posted},
 	})
 	if err != nil {
 		t.Fatal(err)
