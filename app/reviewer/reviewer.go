@@ -367,9 +367,12 @@ func (j *job) review(ctx context.Context) error {
 			return nil
 		}
 		if j.r.HeadSHA != "" && j.r.HeadSHA != head {
-			// A newer push is queued behind this one; its request reviews.
-			log.Info().Str("sha", j.r.HeadSHA).Str("head", head).Msg("skipping automatic review of a superseded head")
-			return nil
+			// The pull request moved on since this request was made. Its
+			// current head is what needs a review: webhooks can arrive out
+			// of order, so the job of the newer push may have been
+			// superseded by this older one. If that job runs too, the
+			// state marker shows the head as reviewed and it stops.
+			log.Info().Str("sha", j.r.HeadSHA).Str("head", head).Msg("reviewing the pull request's current head instead of the request's")
 		}
 	}
 

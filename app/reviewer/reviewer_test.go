@@ -208,15 +208,24 @@ func TestAutomaticReviews(t *testing.T) {
 	}
 }
 
-func TestSupersededHeadIsSkipped(t *testing.T) {
+func TestStaleAutomaticRequestReviewsTheCurrentHeadOnce(t *testing.T) {
+	// Pushes A then B, but B's webhook arrived first and A's superseded
+	// it: the job for A must review what the PR is now (B), and B's job,
+	// if it runs too, must not review B again.
 	w := apptest.New(t)
 	w.AddStandardPR(nil)
-	r := webhook.Request{Repo: apptest.Owner + "/" + apptest.Repo, Installation: apptest.Installation, PR: 7, HeadSHA: "2222222222222222222222222222222222222222", Trigger: "opened", RequestKey: "auto"}
-	if err := worker(w).Run(context.Background(), r); err != nil {
-		t.Fatal(err)
+	wk := worker(w)
+	stale := webhook.Request{Repo: apptest.Owner + "/" + apptest.Repo, Installation: apptest.Installation, PR: 7, HeadSHA: "2222222222222222222222222222222222222222", Trigger: "opened", RequestKey: "auto"}
+	current := stale
+	current.HeadSHA = apptest.HeadSHA
+	for _, r := range []webhook.Request{stale, current} {
+		if err := wk.Run(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if len(w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)) != 0 {
-		t.Error("reviewed a head the pull request no longer has")
+	rv := w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)
+	if len(rv) != 1 || rv[0].CommitID != apptest.HeadSHA {
+		t.Errorf("reviews = %+v, want one review of the current head", rv)
 	}
 }
 
