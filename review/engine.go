@@ -180,8 +180,10 @@ func (e *Engine) Review(ctx context.Context, d *diff.Diff, opt Options) (*Result
 		return res, nil
 	}
 
-	// The context part is rendered once per chunk and shared by its passes.
+	// The context part and its cache key are made once per chunk and shared
+	// by its passes.
 	contexts := make([]string, len(plan.Chunks))
+	keys := make([]string, len(plan.Chunks))
 	for i, c := range plan.Chunks {
 		ctxText, err := prompts.Context(prompts.Input{
 			Repository:   opt.Repository,
@@ -195,7 +197,7 @@ func (e *Engine) Review(ctx context.Context, d *diff.Diff, opt Options) (*Result
 		if err != nil {
 			return nil, err
 		}
-		contexts[i] = ctxText
+		contexts[i], keys[i] = ctxText, cacheKey(ctxText)
 	}
 
 	var passes []pass
@@ -204,7 +206,7 @@ func (e *Engine) Review(ctx context.Context, d *diff.Diff, opt Options) (*Result
 			passes = append(passes, pass{area: a, chunk: i})
 		}
 	}
-	results := e.runPasses(ctx, passes, contexts, opt)
+	results := e.runPasses(ctx, passes, contexts, keys, opt)
 
 	ad := d
 	if opt.AnchorDiff != nil {
@@ -223,7 +225,6 @@ func (e *Engine) Review(ctx context.Context, d *diff.Diff, opt Options) (*Result
 	var (
 		outputs []finding.Output
 		all     []finding.Finding
-		areas   = map[string]finding.Area{}
 		failed  []error
 	)
 	for _, r := range results {
@@ -242,7 +243,6 @@ func (e *Engine) Review(ctx context.Context, d *diff.Diff, opt Options) (*Result
 				log.Debug().Err(err).Str("area", string(r.area)).Msg("discarding malformed finding")
 				continue
 			}
-			areas[merge.Fingerprint(nf)] = r.area
 			all = append(all, nf)
 		}
 	}
@@ -286,12 +286,9 @@ func (e *Engine) Review(ctx context.Context, d *diff.Diff, opt Options) (*Result
 		if !keep {
 			f.Suggestion = ""
 		}
-		area := areas[fp]
-		if a, err := finding.ParseArea(f.Category); err == nil {
-			area = a
-		}
 		res.Output.Findings = append(res.Output.Findings, f)
-		res.Findings = append(res.Findings, Reviewed{Finding: f, Area: area, Fingerprint: fp, Placement: p})
+		// Normalize leaves Category one of finding.Areas.
+		res.Findings = append(res.Findings, Reviewed{Finding: f, Area: finding.Area(f.Category), Fingerprint: fp, Placement: p})
 	}
 	res.Usage.DurationMS = time.Since(start).Milliseconds()
 	return res, nil
@@ -300,7 +297,7 @@ func (e *Engine) Review(ctx context.Context, d *diff.Diff, opt Options) (*Result
 // runPasses calls the model for every pass with bounded concurrency and
 // returns the results in pass order, so merging is deterministic whatever
 // order the calls finish in.
-func (e *Engine) runPasses(ctx context.Context, passes []pass, contexts []string, opt Options) []passResult {
+func (e *Engine) runPasses(ctx context.Context, passes []pass, contexts, keys []string, opt Options) []passResult {
 	results := make([]passResult, len(passes))
 	sem := make(chan struct{}, opt.Concurrency)
 	var wg sync.WaitGroup
@@ -324,7 +321,7 @@ func (e *Engine) runPasses(ctx context.Context, passes []pass, contexts []string
 			results[i].resp, results[i].err = e.model.Review(ctx, model.Request{
 				Instructions: prompts.System(),
 				Input:        []string{contexts[p.chunk], focus},
-				CacheKey:     cacheKey(contexts[p.chunk]),
+				CacheKey:     keys[p.chunk],
 			})
 		}()
 	}

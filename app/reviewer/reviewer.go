@@ -139,7 +139,7 @@ func (w *Worker) Run(ctx context.Context, r webhook.Request) error {
 	if !ok {
 		return permanent(fmt.Errorf("invalid repository name %q", r.Repo))
 	}
-	ctx = zerolog.Ctx(ctx).With().Str("repo", r.Repo).Int("pr", r.PR).Str("trigger", r.Trigger).Logger().WithContext(ctx)
+	ctx = zerolog.Ctx(ctx).With().Str("repo", r.Repo).Int("pr", r.PR).Str("trigger", r.Trigger).Str("delivery", r.Delivery).Logger().WithContext(ctx)
 	log := zerolog.Ctx(ctx)
 	gh, err := w.Clients.NewInstallationClient(r.Installation)
 	if err != nil {
@@ -407,7 +407,7 @@ func (j *job) review(ctx context.Context) error {
 		log.Info().Str("sha", head).Msg("head already reviewed")
 		return nil
 	}
-	if prev.Request != "" && prev.Request == requestID(j.r) && prev.Head == head {
+	if prev.Request != "" && prev.Request == j.r.RequestKey && prev.Head == head {
 		// This request's review is already on the pull request: the job
 		// is a retry after a crash between posting and finishing.
 		log.Info().Str("sha", head).Msg("review for this request already posted")
@@ -505,7 +505,7 @@ func (j *job) review(ctx context.Context) error {
 	blob := fmt.Sprintf("%s%s/%s/blob/%s/", j.w.WebURL, j.owner, j.repo, head)
 	posted, err := publish.Publish(ctx, j.gh, publish.Target{Owner: j.owner, Repo: j.repo, Number: j.r.PR, HeadSHA: head}, res, prev, publish.Options{
 		Event:       event,
-		Request:     requestID(j.r),
+		Request:     j.r.RequestKey,
 		MaxComments: cfg.Review.MaxComments,
 		BotLogin:    j.w.BotLogin,
 		Summary: render.SummaryOptions{
@@ -733,15 +733,6 @@ func build(files []*github.CommitFile) (*diff.Diff, map[string]string, error) {
 		out = append(out, df)
 	}
 	return diff.New(out), unavailable, nil
-}
-
-// requestID names a request in the state marker: unique per comment, and
-// per head for automatic reviews.
-func requestID(r webhook.Request) string {
-	if r.RequestKey == "auto" {
-		return "auto"
-	}
-	return r.RequestKey
 }
 
 // requesterWords turns the words after "@codex review" into instructions.

@@ -47,7 +47,6 @@ type Request struct {
 	Instructions      string
 	Reply             string
 	Delivery          string
-	Draft             bool
 }
 
 // Enqueuer records a request durably.
@@ -209,7 +208,6 @@ func (h *PullRequest) Handle(ctx context.Context, _ string, delivery string, pay
 		Trigger:      ev.GetAction(),
 		Requester:    pr.GetUser().GetLogin(),
 		Delivery:     delivery,
-		Draft:        pr.GetDraft(),
 		// One automatic review per head: opened and a redelivery of it,
 		// or reopened at the same head, are the same request.
 		RequestKey: "auto",
