@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -40,9 +41,9 @@ const (
 	githubTimeout = 30 * time.Second
 	// clientCacheSize is the number of installation clients kept.
 	clientCacheSize = 256
-	// drainTimeout is how long a stopping server waits for running
+	// DrainTimeout is how long a stopping server waits for running
 	// reviews before cancelling them (they are retried after restart).
-	drainTimeout = 2 * time.Minute
+	DrainTimeout = 2 * time.Minute
 )
 
 // Options are what tests and the command may change beyond the settings.
@@ -231,23 +232,35 @@ func (srv *Server) Stop(ctx context.Context) error {
 // then shuts down: new requests are refused, in-flight webhooks finish,
 // and running reviews drain.
 func (srv *Server) Serve(ctx context.Context, addr string) error {
-	hs := &http.Server{Addr: addr, Handler: srv.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
 	if err := srv.Start(ctx); err != nil {
+		ln.Close()
 		return err
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.ListenAndServe() }()
 	srv.log.Info().Str("addr", addr).Msg("listening")
+	hs := &http.Server{Handler: srv.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second}
+	return ServeUntil(ctx, srv.log, hs, ln, srv.Stop)
+}
+
+// ServeUntil serves hs on ln until ctx is done or serving fails, then shuts
+// down within DrainTimeout: new connections are refused, in-flight requests
+// finish, and then stop drains whatever else runs (review workers).
+func ServeUntil(ctx context.Context, log zerolog.Logger, hs *http.Server, ln net.Listener, stop func(context.Context) error) error {
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
 	var serveErr error
 	select {
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
-	srv.log.Info().Msg("shutting down: draining webhooks and running reviews")
-	stopCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	log.Info().Msg("shutting down: draining requests and running reviews")
+	stopCtx, cancel := context.WithTimeout(context.Background(), DrainTimeout)
 	defer cancel()
 	shutErr := hs.Shutdown(stopCtx)
-	stopErr := srv.Stop(stopCtx)
+	stopErr := stop(stopCtx)
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}

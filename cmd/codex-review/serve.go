@@ -18,10 +18,6 @@ import (
 	"github.com/codex-review/codex-review/app/store"
 )
 
-// drainTimeout is how long a stopping server waits for in-flight requests
-// and running reviews, as server.Serve does.
-const drainTimeout = 2 * time.Minute
-
 func newServeCmd(getenv func(string) string) *cobra.Command {
 	return &cobra.Command{
 		Use:   "serve",
@@ -102,29 +98,17 @@ func serveSetup(ctx context.Context, ln net.Listener, s *settings.Settings, gete
 	hs := &http.Server{Handler: st, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second}
 	u := setupURL(s.PublicURL, ln.Addr())
 	log.Warn().Str("setup_url", u).Str("data_dir", s.DataDir).Msg("GitHub App not configured: open " + u + " to create it")
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-errc:
-	}
-	log.Info().Msg("shutting down")
-	stopCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
-	defer cancel()
-	// Shutdown waits for a callback in progress, so app is final after it.
-	shutErr := hs.Shutdown(stopCtx)
-	var stopErr error
-	mu.Lock()
-	if app != nil {
-		stopErr = app.Stop(stopCtx)
-	}
-	mu.Unlock()
-	if errors.Is(serveErr, http.ErrServerClosed) {
-		serveErr = nil
-	}
-	return errors.Join(serveErr, shutErr, stopErr, db.Close())
+	// Shutdown (inside ServeUntil) waits for a callback in progress, so
+	// app is final when stop runs.
+	return server.ServeUntil(ctx, log, hs, ln, func(stopCtx context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		var stopErr error
+		if app != nil {
+			stopErr = app.Stop(stopCtx)
+		}
+		return errors.Join(stopErr, db.Close())
+	})
 }
 
 // setupURL is the address to open the setup page at: under CODEX_PUBLIC_URL
