@@ -64,8 +64,14 @@ func TestContextFencesUntrustedText(t *testing.T) {
 
 func TestContextIsDeterministicAndOmitsEmptyParts(t *testing.T) {
 	in := Input{Diff: "d", ChunkIndex: 1, ChunkCount: 1}
-	a, _ := Context(in)
-	b, _ := Context(in)
+	a, err := Context(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Context(in)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if a != b {
 		t.Error("the same input rendered twice differs: prompt caching would miss")
 	}

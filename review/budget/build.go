@@ -132,7 +132,7 @@ type part struct {
 
 // fileState follows a kept file through splitting and packing.
 type fileState struct {
-	parts, placed    int
+	placed           int
 	changedPlaced    int
 	tooLong          int // changed lines in windows no chunk can hold
 	budgetExhausted  bool
@@ -164,7 +164,7 @@ func (b *builder) build(files []*diff.File) *Plan {
 		st := &fileState{}
 		states[ft] = st
 		ps, tooLong, headerTooLarge := b.split(ft)
-		st.parts, st.tooLong, st.headerIsTooLarge = len(ps), tooLong, headerTooLarge
+		st.tooLong, st.headerIsTooLarge = tooLong, headerTooLarge
 		parts = append(parts, ps...)
 	}
 
