@@ -95,12 +95,7 @@ func place(file *diff.File, f finding.Finding, s, e int, opt Options) Placement 
 		// explain, not to point.
 		if qs := quotes(f); len(qs) > 0 && !quotedWithin(file, diff.Right, qs, s, e) {
 			if m, ok := findSnippet(file, diff.Right, qs, s); ok && m.changed && absDiff(m.start, s) <= maxExactShift {
-				a, b := m.start, m.end
-				if want := e - s + 1; file.Commentable(diff.Right, a, a+want-1) {
-					b = a + want - 1
-				}
-				return inline(diff.Right, a, b, Snippet,
-					"moved from "+lines(s, e)+" to "+lines(a, b)+", where the quoted code is")
+				return movedToSnippet(file, diff.Right, m, s, e)
 			}
 		}
 		return inline(diff.Right, s, e, Exact, "")
@@ -117,12 +112,7 @@ func place(file *diff.File, f finding.Finding, s, e int, opt Options) Placement 
 	}
 	if qs := quotes(f); len(qs) > 0 {
 		if m, ok := findSnippet(file, side, qs, s); ok {
-			a, b := m.start, m.end
-			if want := e - s + 1; file.Commentable(side, a, a+want-1) {
-				b = a + want - 1
-			}
-			return inline(side, a, b, Snippet,
-				"moved from "+lines(s, e)+" to "+lines(a, b)+", where the quoted code is")
+			return movedToSnippet(file, side, m, s, e)
 		}
 	}
 
@@ -136,6 +126,16 @@ func place(file *diff.File, f finding.Finding, s, e int, opt Options) Placement 
 		}
 	}
 	return Placement{Method: Summary, Reason: isAre(s, e) + " outside the diff"}
+}
+
+// movedToSnippet places a finding cited at s..e on the quoted code found at
+// m, keeping the model's span when it fits in the hunk there.
+func movedToSnippet(file *diff.File, side diff.Side, m match, s, e int) Placement {
+	a, b := m.start, m.end
+	if want := e - s + 1; file.Commentable(side, a, a+want-1) {
+		b = a + want - 1
+	}
+	return inline(side, a, b, Snippet, "moved from "+lines(s, e)+" to "+lines(a, b)+", where the quoted code is")
 }
 
 // sanitize turns any range the model gave into 1 <= s <= e <= maxLine.
