@@ -22,11 +22,6 @@ const (
 	EventRequestChanges = "REQUEST_CHANGES"
 )
 
-// DefaultMaxComments is the number of inline comments per review when
-// Options.MaxComments is 0; it matches the default of review.max_comments
-// in .codex.yml.
-const DefaultMaxComments = 20
-
 // maxInlineComments caps Options.MaxComments. GitHub publishes no limit on
 // comments per review, but every comment is a notification and content
 // creation is what secondary rate limits count; a review with more is
@@ -57,7 +52,7 @@ type Options struct {
 	// Summary renders the review body. Its State field is replaced by the
 	// new state marker.
 	Summary render.SummaryOptions
-	// MaxComments caps the inline comments (DefaultMaxComments when 0);
+	// MaxComments caps the inline comments (review.DefaultMaxComments when 0);
 	// findings over the cap are listed in the summary.
 	MaxComments int
 	// BotLogin is the app's login. When set, the check made after an
@@ -173,7 +168,7 @@ func (p *publisher) plan(res *review.Result, prev State) {
 	added := map[string]bool{}
 	limit := p.opt.MaxComments
 	if limit <= 0 {
-		limit = DefaultMaxComments
+		limit = review.DefaultMaxComments
 	}
 	limit = min(limit, maxInlineComments)
 

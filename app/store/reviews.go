@@ -203,33 +203,6 @@ func (s *Reviews) Get(ctx context.Context, id string) (Review, error) {
 	return r, nil
 }
 
-// ListByPullRequestURL returns up to limit reviews of one pull request,
-// newest first.
-func (s *Reviews) ListByPullRequestURL(ctx context.Context, pullRequestURL string, limit int) ([]Review, error) {
-	if limit <= 0 {
-		return nil, nil
-	}
-	q := s.db.rebind(`SELECT ` + reviewColumns + ` FROM reviews WHERE pull_request_url = ?
-		ORDER BY created_at DESC, id DESC LIMIT ?`)
-	rows, err := s.db.sql.QueryContext(ctx, q, pullRequestURL, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list reviews of %s: %w", pullRequestURL, err)
-	}
-	defer rows.Close()
-	var out []Review
-	for rows.Next() {
-		r, err := scanReview(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list reviews of %s: %w", pullRequestURL, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list reviews of %s: %w", pullRequestURL, err)
-	}
-	return out, nil
-}
-
 // UpdateStatus moves an unfinished review to status, recording errMsg (the
 // reason, for failed and cancelled; empty otherwise). It returns ErrNotFound
 // for an unknown id and ErrFinished when the review already finished, so a

@@ -106,10 +106,12 @@ func TestOpenPostgresSchema(t *testing.T) {
 
 func TestOpenErrors(t *testing.T) {
 	ctx := testContext(t)
-	tests := []struct{ name, url string }{
-		{"sqlite directory that does not exist", "sqlite://" + t.TempDir() + "/missing/dir/x.db"},
-		{"postgres with an invalid schema", "postgres://u@127.0.0.1:1/db?search_path=bad-name"},
-		{"malformed postgres URL", "postgres://%zz"},
+	// want pins the reason: a refused connection must not pass for the
+	// schema check.
+	tests := []struct{ name, url, want string }{
+		{"sqlite directory that does not exist", "sqlite://" + t.TempDir() + "/missing/dir/x.db", ""},
+		{"postgres with an invalid schema", "postgres://u@127.0.0.1:1/db?search_path=bad-name", "search_path"},
+		{"malformed postgres URL", "postgres://%zz", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,6 +119,9 @@ func TestOpenErrors(t *testing.T) {
 			if err == nil {
 				db.Close()
 				t.Fatalf("Open(%q) succeeded, want an error", tt.url)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Open(%q) = %v, want an error about %s", tt.url, err, tt.want)
 			}
 		})
 	}
@@ -150,14 +155,14 @@ func TestReviews(t *testing.T) {
 		if err := reviews.Create(ctx, &other); err != nil {
 			t.Fatalf("Create other: %v", err)
 		}
-		listed, err := reviews.ListByPullRequestURL(ctx, prURL, 10)
+		listed, err := reviews.List(ctx, store.ListOptions{PullRequestURL: prURL, Limit: 10})
 		if err != nil {
-			t.Fatalf("ListByPullRequestURL: %v", err)
+			t.Fatalf("List: %v", err)
 		}
 		if len(listed) != 2 || listed[0].ID != second.ID || listed[1].ID != first.ID {
-			t.Fatalf("ListByPullRequestURL = %v, want [%s %s] (newest first)", ids(listed), second.ID, first.ID)
+			t.Fatalf("List = %v, want [%s %s] (newest first)", ids(listed), second.ID, first.ID)
 		}
-		if listed, _ := reviews.ListByPullRequestURL(ctx, prURL, 1); len(listed) != 1 {
+		if listed, _ := reviews.List(ctx, store.ListOptions{PullRequestURL: prURL, Limit: 1}); len(listed) != 1 {
 			t.Errorf("limit 1 returned %d reviews", len(listed))
 		}
 
