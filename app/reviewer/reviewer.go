@@ -29,11 +29,10 @@ import (
 	"github.com/codex-review/codex-review/review/sandbox"
 )
 
-// Files read from the base branch.
+// Limits on what the worker reads.
 const (
-	ConfigFile = ".codex.yml"
-	AgentsFile = "AGENTS.md"
-	// maxRepoFile bounds what is read of those files; .codex.yml itself is
+	// maxRepoFile bounds what is read of the files taken from the base
+	// branch (repoconfig.FileName, repoconfig.AgentsFileName); .codex.yml itself is
 	// limited further by its parser.
 	maxRepoFile = 1 << 20
 	// maxPRFiles is GitHub's limit on the files the pull request files
@@ -380,7 +379,7 @@ func (j *job) review(ctx context.Context) error {
 	if err != nil {
 		var ce *repoconfig.Error
 		if errors.As(err, &ce) {
-			body := "**Codex review did not run: `" + ConfigFile + "` on `" + pr.GetBase().GetRef() + "` is invalid.**\n\n" +
+			body := "**Codex review did not run: `" + repoconfig.FileName + "` on `" + pr.GetBase().GetRef() + "` is invalid.**\n\n" +
 				render.CodeBlock("", ce.Error()) + "\nFix the file on the base branch (check it locally with `codex-review config validate`), then comment `@codex review`."
 			if j.post {
 				if err := publish.PostComment(ctx, j.gh, j.owner, j.repo, j.r.PR, body); err != nil {
@@ -388,7 +387,7 @@ func (j *job) review(ctx context.Context) error {
 				}
 			}
 			if j.apiID != "" {
-				return j.w.API.Fail(ctx, j.apiID, fmt.Errorf("%s on %s is invalid: %w", ConfigFile, pr.GetBase().GetRef(), ce))
+				return j.w.API.Fail(ctx, j.apiID, fmt.Errorf("%s on %s is invalid: %w", repoconfig.FileName, pr.GetBase().GetRef(), ce))
 			}
 			return nil
 		}
@@ -612,20 +611,20 @@ func wantsAuto(cfg repoconfig.Config, r webhook.Request, pr *github.PullRequest)
 // pull request cannot change its own review rules. A missing file means the
 // defaults.
 func (j *job) config(ctx context.Context, baseRef string) (repoconfig.Config, error) {
-	data, err := j.file(ctx, ConfigFile, baseRef)
+	data, err := j.file(ctx, repoconfig.FileName, baseRef)
 	if err != nil {
 		return repoconfig.Config{}, err
 	}
 	if data == nil {
 		return repoconfig.Default(), nil
 	}
-	return repoconfig.Parse(ConfigFile, data)
+	return repoconfig.Parse(repoconfig.FileName, data)
 }
 
 // guidelines returns the "Review guidelines" section of AGENTS.md on the
 // base branch; a missing or unreadable file only loses the guidelines.
 func (j *job) guidelines(ctx context.Context, baseRef string) string {
-	data, err := j.file(ctx, AgentsFile, baseRef)
+	data, err := j.file(ctx, repoconfig.AgentsFileName, baseRef)
 	if err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("could not read AGENTS.md; reviewing without its guidelines")
 		return ""

@@ -17,6 +17,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/codex-review/codex-review/app/command"
 	"github.com/codex-review/codex-review/review/model"
 )
 
@@ -26,7 +27,7 @@ const (
 	DefaultDatabaseURL = "codex-review.db"
 	DefaultAPIURL      = "https://api.github.com/"
 	DefaultWebURL      = "https://github.com/"
-	DefaultTrigger     = "@codex"
+	DefaultTrigger     = command.DefaultTrigger
 	DefaultWorkers     = 4
 	// DefaultSandboxes keeps test runs, which are heavy, to one at a time
 	// unless the operator gives the machine more.
@@ -207,7 +208,7 @@ func load(getenv func(string) string, requireApp bool) (*Settings, error) {
 	s.LogLevel = zerolog.InfoLevel
 	if l := strings.TrimSpace(getenv("CODEX_LOG_LEVEL")); l != "" {
 		lvl, err := zerolog.ParseLevel(strings.ToLower(l))
-		if err != nil || l == "" {
+		if err != nil {
 			add("CODEX_LOG_LEVEL must be one of trace, debug, info, warn, error, got %q", l)
 		}
 		s.LogLevel = lvl
