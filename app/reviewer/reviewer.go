@@ -341,12 +341,12 @@ func classify(err error) error {
 			return permanent(err)
 		}
 	}
+	// The model package says which of its failures pass with time; the
+	// others (a bad key, no quota, no such model, a refused request) need a
+	// person. A cancelled call is the queue stopping, retried after restart.
 	var me *model.Error
-	if errors.As(err, &me) {
-		switch me.Kind {
-		case model.KindAuth, model.KindQuota, model.KindNotFound, model.KindBadRequest, model.KindRefused:
-			return permanent(err)
-		}
+	if errors.As(err, &me) && !me.Temporary() && me.Kind != model.KindCanceled {
+		return permanent(err)
 	}
 	return err
 }

@@ -351,7 +351,8 @@ func (u *unpacker) strip(raw string) (string, error) {
 	if !u.topSet {
 		u.top, u.topSet = top, true
 	}
-	if top != u.top || top == ".." {
+	// A ".." element was refused above, so top is a plain name.
+	if top != u.top {
 		return "", reject(raw, "outside the archive's single top-level directory %q", u.top)
 	}
 	if rest == "" {
