@@ -43,30 +43,37 @@ func (f *failureSet) add(line string) {
 		f.crosses = append(f.crosses, strings.TrimSpace(m[1]))
 		return
 	}
-	name := ""
-	switch {
-	case goFail.MatchString(line):
-		name = goFail.FindStringSubmatch(line)[1]
-	case goBuildFail.MatchString(line):
-		m := goBuildFail.FindStringSubmatch(line)
-		name = m[1] + " [" + m[2] + " failed]"
-	case pytestSummary.MatchString(line):
-		name = pytestSummary.FindStringSubmatch(line)[1]
-	case pytestVerbose.MatchString(line):
-		name = pytestVerbose.FindStringSubmatch(line)[1]
-	case cargoFail.MatchString(line):
-		name = cargoFail.FindStringSubmatch(line)[1]
-	case jestBullet.MatchString(line):
-		name = strings.TrimSpace(jestBullet.FindStringSubmatch(line)[1])
+	for _, fl := range failureLines {
+		m := fl.re.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		name := fl.name(m)
 		// "● Console" heads captured console output, not a failure.
-		if name == "Console" {
+		if fl.re == jestBullet && name == "Console" {
 			return
 		}
-	default:
+		f.insert(name)
 		return
 	}
-	f.insert(name)
 }
+
+// failureLines turn a line of a runner's output into a failing test's
+// name; the first pattern that matches decides, so each line is matched
+// once per pattern at most.
+var failureLines = []struct {
+	re   *regexp.Regexp
+	name func(m []string) string
+}{
+	{goFail, firstGroup},
+	{goBuildFail, func(m []string) string { return m[1] + " [" + m[2] + " failed]" }},
+	{pytestSummary, firstGroup},
+	{pytestVerbose, firstGroup},
+	{cargoFail, firstGroup},
+	{jestBullet, func(m []string) string { return strings.TrimSpace(m[1]) }},
+}
+
+func firstGroup(m []string) string { return m[1] }
 
 func (f *failureSet) insert(name string) {
 	if f.seen == nil {
