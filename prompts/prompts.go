@@ -6,11 +6,14 @@
 //  2. the context part: the repository's instructions, the pull request's
 //     text and one diff chunk, identical for every focus pass over that
 //     chunk;
-//  3. the focus part: what this pass looks for.
+//  3. the focus part: what this pass looks for: one area's checklist, or
+//     every requested area's in a combined pass.
 //
 // The parts are sent in that order so that an endpoint's prompt cache,
 // which matches on a shared prefix, serves the second and later passes
-// over the same chunk.
+// over the same chunk. The answer's JSON Schema is not restated here: it
+// goes with the request as structured output (or, for endpoints without
+// it, is appended by the model client).
 package prompts
 
 import (
@@ -29,10 +32,24 @@ import (
 var files embed.FS
 
 var (
-	system  string
-	context *template.Template
-	focus   = map[finding.Area]string{}
+	system    string
+	context   *template.Template
+	focus     *template.Template
+	checklist = map[finding.Area]string{}
 )
+
+// areaWords name an area in a combined pass's headings (title) and say
+// what a pass over it looks for (phrase).
+var areaWords = map[finding.Area]struct{ title, phrase string }{
+	finding.Security:     {"Security", "security problems"},
+	finding.Bugs:         {"Correctness", "correctness"},
+	finding.Performance:  {"Performance", "performance problems"},
+	finding.Dependencies: {"Dependencies", "problems with the dependencies it adds, removes or changes"},
+	finding.Tests:        {"Tests", "its tests"},
+}
+
+// passHeading starts every focus part; PassAreas reads it back.
+const passHeading = "# Your pass: "
 
 func init() {
 	b, err := files.ReadFile("templates/system.md")
@@ -43,12 +60,13 @@ func init() {
 	context = template.Must(template.New("context.md").
 		Funcs(template.FuncMap{"fence": Fence}).
 		ParseFS(files, "templates/context.md"))
+	focus = template.Must(template.ParseFS(files, "templates/focus.md"))
 	for _, a := range finding.Areas {
 		b, err := files.ReadFile("templates/focus_" + string(a) + ".md")
 		if err != nil {
-			panic(fmt.Sprintf("prompts: embedded focus prompt for %s missing: %v", a, err))
+			panic(fmt.Sprintf("prompts: embedded checklist for %s missing: %v", a, err))
 		}
-		focus[a] = string(b)
+		checklist[a] = strings.TrimRight(string(b), "\n")
 	}
 }
 
@@ -80,18 +98,74 @@ func Context(in Input) (string, error) {
 	return buf.String(), nil
 }
 
-// Focus returns the part that turns the shared context into one pass. Extra
-// is appended as untrusted supporting material (for example the output of
-// the repository's tests); it may be empty.
-func Focus(area finding.Area, extra string) (string, error) {
-	f, ok := focus[area]
-	if !ok {
-		return "", fmt.Errorf("no prompt for focus area %q", area)
+// Focus returns the part that turns the shared context into one pass over
+// areas: a single area's checklist, or a combined pass over several, whose
+// findings carry the category of their area. material holds untrusted
+// supporting text by area (for example the output of the repository's
+// tests); the material of the pass's areas is appended last.
+func Focus(areas []finding.Area, material map[finding.Area]string) (string, error) {
+	if len(areas) == 0 {
+		return "", fmt.Errorf("a pass needs at least one focus area")
 	}
-	if extra == "" {
-		return f, nil
+	type area struct {
+		Area                     finding.Area
+		Title, Phrase, Checklist string
 	}
-	return f + "\n## Supporting material (untrusted)\n" + Fence("MATERIAL", extra) + "\n", nil
+	in := struct{ Areas []area }{}
+	for _, a := range areas {
+		c, ok := checklist[a]
+		if !ok {
+			return "", fmt.Errorf("no prompt for focus area %q", a)
+		}
+		w := areaWords[a]
+		in.Areas = append(in.Areas, area{Area: a, Title: w.title, Phrase: w.phrase, Checklist: c})
+	}
+	var buf bytes.Buffer
+	if err := focus.Execute(&buf, in); err != nil {
+		return "", fmt.Errorf("render focus prompt: %w", err)
+	}
+	var b strings.Builder
+	b.WriteString(strings.TrimRight(buf.String(), "\n") + "\n")
+	// Material given for several areas of a combined pass (the output of
+	// failing tests goes to every area) is written once, naming them all.
+	var texts []string
+	forAreas := map[string][]string{}
+	for _, a := range areas {
+		m := material[a]
+		if m == "" {
+			continue
+		}
+		if _, seen := forAreas[m]; !seen {
+			texts = append(texts, m)
+		}
+		forAreas[m] = append(forAreas[m], string(a))
+	}
+	for _, m := range texts {
+		heading := "## Supporting material (untrusted)"
+		if len(areas) > 1 && len(forAreas[m]) < len(areas) {
+			heading = "## Supporting material for " + strings.Join(forAreas[m], ", ") + " (untrusted)"
+		}
+		b.WriteString("\n" + heading + "\n" + Fence("MATERIAL", m) + "\n")
+	}
+	return b.String(), nil
+}
+
+// PassAreas returns the areas a focus part (the last message of a
+// request) asks for, or nil when text is not one. Fakes of the model use it
+// to answer as a model would.
+func PassAreas(text string) []finding.Area {
+	i := strings.Index(text, passHeading)
+	if i < 0 {
+		return nil
+	}
+	line, _, _ := strings.Cut(text[i+len(passHeading):], "\n")
+	var out []finding.Area
+	for _, name := range strings.Split(line, ",") {
+		if a, err := finding.ParseArea(name); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // Fence wraps untrusted text between begin and end markers that the text

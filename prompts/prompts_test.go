@@ -9,16 +9,43 @@ import (
 
 func TestEveryAreaHasAPrompt(t *testing.T) {
 	for _, a := range finding.Areas {
-		p, err := Focus(a, "")
+		p, err := Focus([]finding.Area{a}, nil)
 		if err != nil {
 			t.Fatalf("Focus(%s): %v", a, err)
 		}
-		if !strings.Contains(p, `"`+string(a)+`"`) {
-			t.Errorf("focus prompt for %s does not name its category", a)
+		if !strings.Contains(p, `category "`+string(a)+`"`) {
+			t.Errorf("focus prompt for %s does not name its category:\n%s", a, p)
+		}
+		if got := PassAreas(p); len(got) != 1 || got[0] != a {
+			t.Errorf("PassAreas = %v, want [%s]", got, a)
 		}
 	}
-	if _, err := Focus("style", ""); err == nil {
+	if _, err := Focus([]finding.Area{"style"}, nil); err == nil {
 		t.Error("Focus accepted an unknown area")
+	}
+	if _, err := Focus(nil, nil); err == nil {
+		t.Error("Focus accepted a pass without areas")
+	}
+}
+
+func TestCombinedFocusCoversEveryArea(t *testing.T) {
+	p, err := Focus(finding.DefaultFocus, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range finding.DefaultFocus {
+		if !strings.Contains(p, `(category "`+string(a)+`")`) || !strings.Contains(p, checklist[a]) {
+			t.Errorf("combined focus lacks the %s checklist:\n%s", a, p)
+		}
+	}
+	if !strings.Contains(p, "category of its area") {
+		t.Errorf("combined focus does not ask for each finding's area:\n%s", p)
+	}
+	if got := PassAreas(p); len(got) != len(finding.DefaultFocus) {
+		t.Errorf("PassAreas = %v, want %v", got, finding.DefaultFocus)
+	}
+	if PassAreas("no heading here") != nil {
+		t.Error("PassAreas found areas in a text without a pass heading")
 	}
 }
 
@@ -95,11 +122,49 @@ func TestFenceCannotBeClosedByContent(t *testing.T) {
 }
 
 func TestFocusAppendsMaterialLast(t *testing.T) {
-	p, err := Focus(finding.Bugs, "--- FAIL: TestParse")
+	material := map[finding.Area]string{finding.Bugs: "--- FAIL: TestParse", finding.Performance: "slow"}
+	p, err := Focus([]finding.Area{finding.Bugs}, material)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasSuffix(strings.TrimSpace(p), ">>>") || !strings.Contains(p, "--- FAIL: TestParse") {
 		t.Errorf("material not fenced at the end:\n%s", p)
+	}
+	if strings.Contains(p, "slow") {
+		t.Errorf("another area's material reached the bugs pass:\n%s", p)
+	}
+	p, err = Focus([]finding.Area{finding.Security, finding.Bugs}, material)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p, "## Supporting material for bugs (untrusted)") || !strings.HasSuffix(strings.TrimSpace(p), ">>>") {
+		t.Errorf("combined pass does not label its material:\n%s", p)
+	}
+}
+
+// TestRubricIsComplete checks the rules a reviewer needs beyond "find
+// bugs": intent, proportionate rigour, honest severity with a trigger,
+// every distinct problem, and maintainers' power over scope and severity
+// (which the style rule must not veto).
+func TestRubricIsComplete(t *testing.T) {
+	s := System()
+	for _, want := range []string{
+		"intended is not a bug",
+		"Expect the rigour the surrounding code shows",
+		"Give the lowest priority the evidence supports",
+		"name the input, state or sequence of events that triggers it",
+		"Report every distinct problem you find, not only the",
+		"raise or lower priorities, also for things the rules above leave out (typos, style)",
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(s), " "), want) {
+			t.Errorf("system prompt lacks %q", want)
+		}
+	}
+	ctx, err := Context(Input{Instructions: "Treat typos in docs as P1.", Diff: "d", ChunkIndex: 1, ChunkCount: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(ctx, "unless they conflict") || !strings.Contains(ctx, "may change what to\nreport and how urgent it is") {
+		t.Errorf("the maintainers' instructions are subordinated to the rubric:\n%s", ctx)
 	}
 }

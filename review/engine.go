@@ -2,25 +2,24 @@ package review
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/codex-review/codex-review/prompts"
-	"github.com/codex-review/codex-review/review/anchor"
 	"github.com/codex-review/codex-review/review/budget"
 	"github.com/codex-review/codex-review/review/diff"
+	"github.com/codex-review/codex-review/review/dismiss"
 	"github.com/codex-review/codex-review/review/finding"
 	"github.com/codex-review/codex-review/review/merge"
 	"github.com/codex-review/codex-review/review/model"
+	"github.com/codex-review/codex-review/review/passes"
 	"github.com/codex-review/codex-review/review/pathglob"
+	"github.com/codex-review/codex-review/review/sandbox"
 )
 
 // Model is what the engine needs from a model endpoint: one structured
@@ -33,7 +32,13 @@ type Model interface {
 const (
 	DefaultMaxFindings = 50 // findings kept after merging; the rest are counted, not shown
 	DefaultMaxComments = 20 // inline comments per review (design §4.6 max_comments)
-	DefaultConcurrency = 4  // model calls in flight per review
+	// MaxInlineComments is the most inline comments one review may post
+	// (.codex.yml review.max_comments cannot exceed it). GitHub publishes
+	// no limit, but every comment is a notification and content creation
+	// is what its secondary rate limits count; the rest of the findings
+	// are still listed in the summary. The publisher applies the cap.
+	MaxInlineComments  = 100
+	DefaultConcurrency = 4 // model calls in flight per review
 	// outputReserve keeps room in the context window for the answer and
 	// the fixed prompt parts around the diff chunk.
 	outputReserve = 16_000
@@ -57,7 +62,6 @@ type Options struct {
 	Focus       []finding.Area
 	MinPriority finding.Priority // findings below it are counted, not shown
 	MaxFindings int              // 0 = DefaultMaxFindings
-	MaxComments int              // 0 = DefaultMaxComments; beyond it findings go to the summary
 	// Instructions are trusted extra instructions (config, operator).
 	Instructions     string
 	PathInstructions []PathInstruction
@@ -73,15 +77,48 @@ type Options struct {
 	MaxChunks        int
 	Exclude, Include []string
 	Concurrency      int // 0 = DefaultConcurrency
-	// Material is untrusted supporting text per area, such as the output
-	// of failing tests for the bugs pass.
+	// Material is untrusted supporting text per area. The output of
+	// failing Tests is added for every pass.
 	Material map[finding.Area]string
+	// Tests is the result of running the repository's tests, when the
+	// caller ran them: the review reports it (Result.Sandbox) and every
+	// pass reads the failures. When they failed and Tests.Base holds the
+	// same command's run on the base commit, the tests this change breaks
+	// are P1 findings and make the patch incorrect.
+	Tests *sandbox.Result
+	// NoDiff says why files of the change have no diff text (a host that
+	// leaves out the patch of large or binary files); the coverage gives
+	// that reason for them.
+	NoDiff map[string]string
+	// Unlisted are changed files the caller could not list (GitHub lists
+	// at most 3,000 files of a pull request); the coverage counts them.
+	Unlisted Unlisted
+	// OutsideDiff says what happens to findings outside the file or the
+	// change: OutsideNote (the default) or OutsideDrop.
+	OutsideDiff OutsideDiff
+	// MinConfidence keeps findings the model is less sure of out of
+	// inline comments; 0 keeps none out.
+	MinConfidence float64
+	// Dependencies, when set, lets the engine compute the dependency
+	// changes of the diff and their known vulnerabilities (review/deps).
+	Dependencies *DependencySource
 	// AnchorDiff, when set, is the diff comments are placed on, while the
 	// model reviews the diff passed to Review. An incremental review shows
 	// the model only what changed since the last review but must comment
 	// on lines of the whole pull request's diff, the only ones GitHub
 	// accepts.
 	AnchorDiff *diff.Diff
+	// Head, when set, gives the head version of changed files, so that
+	// each hunk is shown inside its enclosing function (see context.go).
+	Head HeadFiles
+	// Passes is .codex.yml's review.passes; "" means passes.Auto.
+	Passes passes.Mode
+	// ForceFocus runs every area of Focus even when the change gives it
+	// nothing to review: the areas were asked for by name.
+	ForceFocus bool
+	// Dismissed are findings people dismissed on earlier reviews of this
+	// change; they are not reported again (Result.Dismissed counts them).
+	Dismissed []dismiss.Entry
 }
 
 // Engine reviews diffs with a model.
@@ -128,18 +165,6 @@ func ChunkTokens(maxInput int) int {
 	return n
 }
 
-// pass is one model call: one focus area over one chunk.
-type pass struct {
-	area  finding.Area
-	chunk int
-}
-
-type passResult struct {
-	pass
-	resp *model.Response
-	err  error
-}
-
 // Review runs every focus pass over every chunk of d and returns the merged,
 // ranked and anchored findings. It returns an error only when nothing could
 // be reviewed (every pass failed, or the options are invalid); partial
@@ -148,17 +173,23 @@ func (e *Engine) Review(ctx context.Context, d *diff.Diff, opt Options) (*Result
 	start := time.Now()
 	opt = withDefaults(opt)
 	log := zerolog.Ctx(ctx)
+	depReport, err := prepareDependencies(ctx, d, &opt)
+	if err != nil {
+		return nil, err
+	}
 
 	maxInput := opt.MaxInputTokens
 	if maxInput <= 0 {
 		maxInput = InputLimit(e.modelName)
 	}
-	plan, err := budget.Build(d, e.counter, budget.Options{
+	bopt := budget.Options{
 		MaxChunkTokens: ChunkTokens(maxInput),
 		MaxChunks:      opt.MaxChunks,
 		Exclude:        opt.Exclude,
 		Include:        opt.Include,
-	})
+	}
+	bopt.Context = hunkContext(ctx, d, opt.Head, bopt)
+	plan, err := budget.Build(d, e.counter, bopt)
 	if err != nil {
 		return nil, fmt.Errorf("plan the review: %w", err)
 	}
@@ -167,15 +198,18 @@ func (e *Engine) Review(ctx context.Context, d *diff.Diff, opt Options) (*Result
 		return nil, err
 	}
 
-	res := &Result{Coverage: plan.Coverage, Focus: opt.Focus}
+	noteCoverage(&plan.Coverage, opt)
+	opt = testMaterial(opt)
+	res := &Result{Coverage: plan.Coverage, Focus: opt.Focus, Sandbox: opt.Tests, Dependencies: depReport}
 	res.Usage.Model = e.modelName
-	if len(plan.Chunks) == 0 {
-		res.Output = finding.Output{
-			Findings:               []finding.Finding{},
-			OverallCorrectness:     finding.CorrectnessOK,
-			OverallExplanation:     "Nothing in this change could be reviewed: every changed file was skipped (see coverage).",
-			OverallConfidenceScore: 0,
+	calls := planPasses(d, plan, opt, res)
+	depFindings := depReport.Findings(anchorDiff(d, opt))
+	if (len(plan.Chunks) == 0 || len(calls) == 0) && len(depFindings) == 0 {
+		why := "Nothing in this change could be reviewed: every changed file was skipped (see coverage)."
+		if len(plan.Chunks) > 0 {
+			why = "None of the requested focus areas applies to this change (see coverage)."
 		}
+		res.Verdict = Verdict{Correctness: finding.CorrectnessOK, Explanation: why}
 		res.Usage.DurationMS = time.Since(start).Milliseconds()
 		return res, nil
 	}
@@ -200,13 +234,7 @@ func (e *Engine) Review(ctx context.Context, d *diff.Diff, opt Options) (*Result
 		contexts[i], keys[i] = ctxText, cacheKey(ctxText)
 	}
 
-	var passes []pass
-	for i := range plan.Chunks {
-		for _, a := range opt.Focus {
-			passes = append(passes, pass{area: a, chunk: i})
-		}
-	}
-	results := e.runPasses(ctx, passes, contexts, keys, opt)
+	results := e.runPasses(ctx, calls, contexts, keys, opt)
 
 	ad := d
 	if opt.AnchorDiff != nil {
@@ -230,109 +258,38 @@ func (e *Engine) Review(ctx context.Context, d *diff.Diff, opt Options) (*Result
 	for _, r := range results {
 		if r.err != nil {
 			failed = append(failed, r.err)
-			res.Failures = append(res.Failures, fmt.Sprintf("%s pass on part %d of %d: %v", r.area, r.chunk+1, len(plan.Chunks), r.err))
-			log.Warn().Err(r.err).Str("area", string(r.area)).Int("chunk", r.chunk+1).Msg("review pass failed")
+			res.Failures = append(res.Failures, fmt.Sprintf("%s pass on part %d of %d: %v", r.name(), r.chunk+1, len(plan.Chunks), r.err))
+			log.Warn().Err(r.err).Str("area", r.name()).Int("chunk", r.chunk+1).Msg("review pass failed")
 			continue
 		}
 		res.Usage.Add(r.resp.Usage)
+		res.Invalid += r.resp.Dropped // findings the parser could not use
 		outputs = append(outputs, r.resp.Output)
 		for _, f := range r.resp.Output.Findings {
-			nf, err := merge.NormalizeIn(f, r.area, opt.Root, known)
+			nf, err := merge.NormalizeIn(f, r.defaultArea(), opt.Root, known)
 			if err != nil {
 				res.Invalid++
-				log.Debug().Err(err).Str("area", string(r.area)).Msg("discarding malformed finding")
+				log.Debug().Err(err).Str("area", r.name()).Msg("discarding malformed finding")
 				continue
 			}
 			all = append(all, nf)
 		}
 	}
-	if len(failed) == len(passes) {
+	if len(calls) > 0 && len(failed) == len(calls) {
 		return nil, fmt.Errorf("every review pass failed: %w", errors.Join(uniqueErrors(failed)...))
 	}
 
+	// Tests this change breaks are findings too, merged with what the
+	// passes said about the same lines.
+	all = append(all, testBlame(ad, opt.Tests)...)
+	all = append(all, depFindings...)
 	merged := merge.Merge(all, merge.Options{MinPriority: opt.MinPriority, MaxFindings: opt.MaxFindings})
+	merged.Findings, res.Dismissed = dismiss.Filter(merged.Findings, opt.Dismissed)
 	res.BelowThreshold = merged.BelowThreshold
 	res.Omitted = merged.Omitted
-	correctness, explanation, confidence := merge.Verdict(outputs, merged.Findings)
-	res.Output = finding.Output{
-		Findings:               make([]finding.Finding, 0, len(merged.Findings)),
-		OverallCorrectness:     correctness,
-		OverallExplanation:     explanation,
-		OverallConfidenceScore: confidence,
-	}
-
-	inline := 0
-	for _, f := range merged.Findings {
-		fp := merge.Fingerprint(f)
-		p, keep := anchor.Place(ad, f, anchor.Options{})
-		if p.Inline && inline >= opt.MaxComments {
-			p = anchor.Placement{
-				Path:   p.Path,
-				Method: anchor.Summary,
-				Reason: fmt.Sprintf("over the limit of %d inline comments", opt.MaxComments),
-			}
-			keep = false
-		}
-		if p.Inline {
-			inline++
-			// Report where the comment really is, so JSON and SARIF
-			// consumers see the same lines as the posted review.
-			f.CodeLocation.AbsoluteFilePath = p.Path
-			f.CodeLocation.LineRange = finding.LineRange{Start: p.Line, End: p.Line}
-			if p.StartLine > 0 {
-				f.CodeLocation.LineRange.Start = p.StartLine
-			}
-		}
-		if !keep {
-			f.Suggestion = ""
-		}
-		res.Output.Findings = append(res.Output.Findings, f)
-		// Normalize leaves Category one of finding.Areas.
-		res.Findings = append(res.Findings, Reviewed{Finding: f, Area: finding.Area(f.Category), Fingerprint: fp, Placement: p})
-	}
+	present(ctx, res, ad, outputs, merged, opt)
 	res.Usage.DurationMS = time.Since(start).Milliseconds()
 	return res, nil
-}
-
-// runPasses calls the model for every pass with bounded concurrency and
-// returns the results in pass order, so merging is deterministic whatever
-// order the calls finish in.
-func (e *Engine) runPasses(ctx context.Context, passes []pass, contexts, keys []string, opt Options) []passResult {
-	results := make([]passResult, len(passes))
-	sem := make(chan struct{}, opt.Concurrency)
-	var wg sync.WaitGroup
-	for i, p := range passes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				results[i] = passResult{pass: p, err: ctx.Err()}
-				return
-			}
-			defer func() { <-sem }()
-			results[i] = passResult{pass: p}
-			focus, err := prompts.Focus(p.area, opt.Material[p.area])
-			if err != nil {
-				results[i].err = err
-				return
-			}
-			results[i].resp, results[i].err = e.model.Review(ctx, model.Request{
-				Instructions: prompts.System(),
-				Input:        []string{contexts[p.chunk], focus},
-				CacheKey:     keys[p.chunk],
-			})
-		}()
-	}
-	wg.Wait()
-	return results
-}
-
-// cacheKey routes all passes over one chunk to the same prompt cache.
-func cacheKey(context string) string {
-	sum := sha256.Sum256([]byte(prompts.System() + context))
-	return "codex-review-" + hex.EncodeToString(sum[:12])
 }
 
 func withDefaults(opt Options) Options {
@@ -342,9 +299,6 @@ func withDefaults(opt Options) Options {
 	opt.Focus = dedupeAreas(opt.Focus)
 	if opt.MaxFindings <= 0 {
 		opt.MaxFindings = DefaultMaxFindings
-	}
-	if opt.MaxComments <= 0 {
-		opt.MaxComments = DefaultMaxComments
 	}
 	if opt.Concurrency <= 0 {
 		opt.Concurrency = DefaultConcurrency

@@ -15,6 +15,7 @@ import (
 	"github.com/codex-review/codex-review/review/finding"
 	"github.com/codex-review/codex-review/review/model"
 	"github.com/codex-review/codex-review/review/model/modeltest"
+	"github.com/codex-review/codex-review/review/passes"
 )
 
 // change is a small real-looking diff: a handler that builds SQL from user
@@ -58,21 +59,14 @@ index 1111111..2222222 100644
 
 type answerFunc func(area string, req modeltest.Request) finding.Output
 
-// fakeModel serves answers chosen by the focus area named in the last user
-// message, the way a real model answers what it is asked.
-func fakeModel(t *testing.T, answer answerFunc) *modeltest.Server {
+// fakeModel serves answers chosen by the focus areas the request asks
+// for, the way a real model answers what it is asked (a combined pass gets
+// every area's answer at once).
+func fakeModel(t testing.TB, answer answerFunc) *modeltest.Server {
 	return modeltest.NewServer(t, func(req modeltest.Request) modeltest.Reply {
-		last := req.UserMessages[len(req.UserMessages)-1]
-		area := ""
-		for _, a := range finding.Areas {
-			if strings.Contains(last, "# Your pass: "+string(a)) || (a == finding.Bugs && strings.Contains(last, "# Your pass: correctness")) {
-				area = string(a)
-			}
-		}
-		out := answer(area, req)
-		if out.Findings == nil {
-			out.Findings = []finding.Finding{}
-		}
+		out := modeltest.AnswerByArea(req, func(a finding.Area, req modeltest.Request) finding.Output {
+			return answer(string(a), req)
+		})
 		b, err := json.Marshal(out)
 		if err != nil {
 			t.Errorf("marshal answer: %v", err)
@@ -81,9 +75,15 @@ func fakeModel(t *testing.T, answer answerFunc) *modeltest.Server {
 	})
 }
 
-func engine(t *testing.T, srv *modeltest.Server) *review.Engine {
+func engine(t testing.TB, srv *modeltest.Server) *review.Engine {
 	t.Helper()
-	client, err := model.New(model.Config{BaseURL: srv.BaseURL(), Model: "gpt-5-codex", API: "chat", HTTPClient: srv.Client(), MaxRetries: 1})
+	return engineFor(t, srv, model.APIChat)
+}
+
+// engineFor is an engine whose client speaks api ("chat" or "responses").
+func engineFor(t testing.TB, srv *modeltest.Server, api string) *review.Engine {
+	t.Helper()
+	client, err := model.New(model.Config{BaseURL: srv.BaseURL(), Model: "gpt-5-codex", API: api, HTTPClient: srv.Client(), MaxRetries: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func engine(t *testing.T, srv *modeltest.Server) *review.Engine {
 	return review.New(client, counter, "gpt-5-codex")
 }
 
-func parse(t *testing.T, s string) *diff.Diff {
+func parse(t testing.TB, s string) *diff.Diff {
 	t.Helper()
 	d, err := diff.Parse([]byte(s))
 	if err != nil {
@@ -135,7 +135,7 @@ func TestReviewRunsEveryPassAndMergesFindings(t *testing.T) {
 			return finding.Output{OverallCorrectness: finding.CorrectnessOK, OverallExplanation: "Nothing found.", OverallConfidenceScore: 0.7}
 		}
 	})
-	res, err := engine(t, srv).Review(context.Background(), parse(t, change), review.Options{MinPriority: finding.P1, Root: "/repo"})
+	res, err := engine(t, srv).Review(context.Background(), parse(t, change), review.Options{MinPriority: finding.P1, Root: "/repo", Passes: passes.Separate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestReviewRunsEveryPassAndMergesFindings(t *testing.T) {
 	for _, f := range res.Findings {
 		got[f.Title] = f
 	}
-	if len(res.Findings) != 3 || len(res.Output.Findings) != 3 {
+	if len(res.Findings) != 3 || len(res.Output().Findings) != 3 {
 		t.Fatalf("findings = %+v, want 3 (the duplicate merged, the P3 below threshold)", res.Findings)
 	}
 	sqli := got["[P0] SQL injection in Find"]
@@ -176,15 +176,16 @@ func TestReviewRunsEveryPassAndMergesFindings(t *testing.T) {
 	if res.Findings[0].Title != "[P0] SQL injection in Find" {
 		t.Errorf("P0 not ranked first: %q", res.Findings[0].Title)
 	}
-	outside := got["[P1] Delete ignores missing rows"]
-	if outside.Placement.Inline || outside.Placement.Reason == "" {
+	// Outside the change: shown in the summary at P2 at most.
+	outside := got["[P2] Delete ignores missing rows"]
+	if outside.Placement.Inline || outside.Placement.Reason == "" || outside.Gate != review.GateOutside {
 		t.Errorf("a finding outside the diff must go to the summary with a reason: %+v", outside.Placement)
 	}
 	if res.BelowThreshold != 1 {
 		t.Errorf("BelowThreshold = %d, want 1", res.BelowThreshold)
 	}
-	if res.Output.OverallCorrectness != finding.CorrectnessBad {
-		t.Errorf("verdict = %q", res.Output.OverallCorrectness)
+	if res.Output().OverallCorrectness != finding.CorrectnessBad {
+		t.Errorf("verdict = %q", res.Output().OverallCorrectness)
 	}
 	if res.Usage.Calls != 4 || res.Usage.PromptTokens != 4000 || res.Usage.CachedPromptTokens != 3200 || res.Usage.CompletionTokens != 200 {
 		t.Errorf("usage = %+v", res.Usage)
@@ -201,15 +202,15 @@ func TestReviewKeepsGoingWhenOnePassFails(t *testing.T) {
 		}
 		return modeltest.Reply{Text: `{"findings":[],"overall_correctness":"patch is correct","overall_explanation":"fine","overall_confidence_score":0.6}`}
 	})
-	res, err := engine(t, srv).Review(context.Background(), parse(t, change), review.Options{MinPriority: finding.P1})
+	res, err := engine(t, srv).Review(context.Background(), parse(t, change), review.Options{MinPriority: finding.P1, Passes: passes.Separate})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Failures) != 1 || !strings.Contains(res.Failures[0], "performance") {
 		t.Errorf("failures = %q, want the performance pass", res.Failures)
 	}
-	if res.Output.OverallCorrectness != finding.CorrectnessOK {
-		t.Errorf("verdict = %q", res.Output.OverallCorrectness)
+	if res.Output().OverallCorrectness != finding.CorrectnessOK {
+		t.Errorf("verdict = %q", res.Output().OverallCorrectness)
 	}
 }
 
@@ -291,7 +292,7 @@ func TestReviewOfNothingReviewable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(srv.Requests()) != 0 || len(res.Output.Findings) != 0 || len(res.Coverage.Skipped) != 1 {
+	if len(srv.Requests()) != 0 || len(res.Output().Findings) != 0 || len(res.Coverage.Skipped) != 1 {
 		t.Errorf("calls %d, result %+v", len(srv.Requests()), res)
 	}
 }

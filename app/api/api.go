@@ -25,7 +25,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/codex-review/codex-review/app/queue"
+	"github.com/codex-review/codex-review/app/job"
 	"github.com/codex-review/codex-review/app/store"
 )
 
@@ -45,13 +45,15 @@ const (
 	// pruneInterval spaces the deletions of old reviews: retention is
 	// counted in days, so pruning more than hourly only costs queries.
 	pruneInterval = time.Hour
-	// basePath is the prefix of every route of the API.
-	basePath = "/v1/codex/reviews"
+	// basePath is the prefix of the review routes of the API, and
+	// learningsPath of the learnings routes.
+	basePath      = "/v1/codex/reviews"
+	learningsPath = "/v1/codex/learnings"
 )
 
 // Queue is the part of the job queue the API uses.
 type Queue interface {
-	Enqueue(ctx context.Context, args queue.ReviewArgs) (id int64, duplicate bool, err error)
+	Enqueue(ctx context.Context, j job.Job) (id int64, duplicate bool, err error)
 	Cancel(ctx context.Context, id int64) error
 }
 
@@ -62,6 +64,12 @@ type Config struct {
 	Keys []string
 	// Reviews stores review requests and results.
 	Reviews *store.Reviews
+	// Learnings stores what repositories' maintainers asked the app to
+	// remember.
+	Learnings *store.Learnings
+	// Feedback holds the reactions last read on posted reviews' comments;
+	// nil leaves every review's feedback null.
+	Feedback *store.Feedback
 	// Queue runs the reviews.
 	Queue Queue
 	// Resolver finds pull requests through the app's installations.
@@ -112,6 +120,8 @@ func New(cfg Config) (*API, error) {
 	switch {
 	case cfg.Reviews == nil:
 		return nil, errors.New("new API: no review store")
+	case cfg.Learnings == nil:
+		return nil, errors.New("new API: no learnings store")
 	case cfg.Queue == nil:
 		return nil, errors.New("new API: no queue")
 	case cfg.Resolver == nil:
@@ -171,6 +181,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status, body, p = a.get(r.Context(), id)
 	case routeCancel:
 		status, body, p = a.cancel(r.Context(), id)
+	case routeLearnings:
+		status, body, p = a.listLearnings(r)
+	case routeLearning:
+		status, body, p = a.deleteLearning(r.Context(), id)
 	}
 	if p != nil {
 		if p.status >= http.StatusInternalServerError {
@@ -215,18 +229,23 @@ const (
 	routeList
 	routeGet
 	routeCancel
+	routeLearnings // GET /v1/codex/learnings
+	routeLearning  // DELETE /v1/codex/learnings/{id}
 )
 
 // route matches the request to a route, answering 404 for unknown paths
 // and 405 for a known path with the wrong method. A ServeMux would answer
 // those in plain text; the API's errors are always JSON.
 func (a *API) route(r *http.Request) (route, string, *problem) {
-	rest, ok := strings.CutPrefix(r.URL.Path, basePath)
-	if !ok {
-		return routeNone, "", notFoundRoute(r)
-	}
 	var kind route
 	var id string
+	rest, ok := strings.CutPrefix(r.URL.Path, basePath)
+	if !ok {
+		if kind, id, ok = learningsRoute(r.URL.Path); !ok {
+			return routeNone, "", notFoundRoute(r)
+		}
+		return checkMethod(r, kind, id)
+	}
 	switch {
 	case rest == "" || rest == "/":
 		kind = routeCreate
@@ -246,6 +265,11 @@ func (a *API) route(r *http.Request) (route, string, *problem) {
 	default:
 		return routeNone, "", notFoundRoute(r)
 	}
+	return checkMethod(r, kind, id)
+}
+
+// checkMethod answers 405 when the request's method is not the route's.
+func checkMethod(r *http.Request, kind route, id string) (route, string, *problem) {
 	if r.Method != methodOf(kind) {
 		return kind, id, newProblem(http.StatusMethodNotAllowed, typeInvalidRequest, "method_not_allowed", "",
 			fmt.Sprintf("%s is not allowed on %s: use %s.", r.Method, r.URL.Path, allowed(kind)))
@@ -254,8 +278,11 @@ func (a *API) route(r *http.Request) (route, string, *problem) {
 }
 
 func methodOf(k route) string {
-	if k == routeGet || k == routeList {
+	switch k {
+	case routeGet, routeList, routeLearnings:
 		return http.MethodGet
+	case routeLearning:
+		return http.MethodDelete
 	}
 	return http.MethodPost
 }
@@ -264,8 +291,10 @@ func allowed(k route) string {
 	switch k {
 	case routeCreate, routeList:
 		return "GET, POST"
-	case routeGet:
+	case routeGet, routeLearnings:
 		return "GET"
+	case routeLearning:
+		return "DELETE"
 	default:
 		return "POST"
 	}
@@ -273,7 +302,7 @@ func allowed(k route) string {
 
 func notFoundRoute(r *http.Request) *problem {
 	return newProblem(http.StatusNotFound, typeNotFound, "unknown_route", "",
-		fmt.Sprintf("No such route: %s %s. The API's routes are under %s.", r.Method, r.URL.Path, basePath))
+		fmt.Sprintf("No such route: %s %s. The API's routes are under %s and %s.", r.Method, r.URL.Path, basePath, learningsPath))
 }
 
 // limiter is a token bucket per API key.

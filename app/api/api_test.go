@@ -8,15 +8,18 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/codex-review/codex-review/app/api"
-	"github.com/codex-review/codex-review/app/queue"
+	"github.com/codex-review/codex-review/app/job"
 	"github.com/codex-review/codex-review/app/store"
 	"github.com/codex-review/codex-review/app/store/storetest"
+	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/sandbox"
 )
 
 const (
@@ -30,12 +33,12 @@ const (
 type fakeQueue struct {
 	mu        sync.Mutex
 	next      int64
-	args      []queue.ReviewArgs
+	args      []job.Job
 	cancelled []int64
 	err       error
 }
 
-func (q *fakeQueue) Enqueue(_ context.Context, a queue.ReviewArgs) (int64, bool, error) {
+func (q *fakeQueue) Enqueue(_ context.Context, a job.Job) (int64, bool, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.err != nil {
@@ -89,11 +92,12 @@ func (c *clock) Add(d time.Duration) {
 }
 
 type env struct {
-	api     *api.API
-	reviews *store.Reviews
-	queue   *fakeQueue
-	clock   *clock
-	spec    *spec
+	api       *api.API
+	reviews   *store.Reviews
+	learnings *store.Learnings
+	queue     *fakeQueue
+	clock     *clock
+	spec      *spec
 	// frozen stops the clock; otherwise each request is a second after the
 	// last, which keeps long tables under the rate limit.
 	frozen bool
@@ -114,9 +118,9 @@ func newEnv(t *testing.T, databaseURL string, keys ...string) *env {
 	if keys == nil {
 		keys = []string{keyOne, keyTwo}
 	}
-	e := &env{reviews: db.Reviews(), queue: &fakeQueue{}, clock: &clock{now: time.Now()}, spec: loadSpec(t)}
+	e := &env{reviews: db.Reviews(), learnings: db.Learnings(), queue: &fakeQueue{}, clock: &clock{now: time.Now()}, spec: loadSpec(t)}
 	e.api, err = api.New(api.Config{
-		Keys: keys, Reviews: e.reviews, Queue: e.queue, Resolver: fakeResolver{},
+		Keys: keys, Reviews: e.reviews, Learnings: e.learnings, Feedback: db.Feedback(), Queue: e.queue, Resolver: fakeResolver{},
 		WebURL: "https://github.com/", Now: e.clock.Now,
 	})
 	if err != nil {
@@ -242,7 +246,13 @@ func TestCreate(t *testing.T) {
 			{name: "two objects", body: `{"pull_request_url": "` + prURL + `"} {}`, status: 400, code: "invalid_json"},
 			{name: "not an object", body: `[1]`, status: 400, code: "invalid_type"},
 			{name: "unknown field", body: `{"pull_request_url": "` + prURL + `", "post_reveiw": false}`, status: 400, code: "unknown_parameter", param: "post_reveiw"},
-			{name: "unknown sandbox field", body: `{"pull_request_url": "` + prURL + `", "sandbox_config": {"image": "x"}}`, status: 400, code: "unknown_parameter", param: "image"},
+			{name: "unknown sandbox field", body: `{"pull_request_url": "` + prURL + `", "sandbox_config": {"image": "x"}}`, status: 400, code: "unknown_parameter", param: "sandbox_config.image"},
+			{name: "fractional timeout", body: `{"pull_request_url": "` + prURL + `", "sandbox_config": {"timeout_seconds": 1.5}}`, status: 400, code: "invalid_type", param: "sandbox_config.timeout_seconds"},
+			{name: "sandbox not an object", body: `{"pull_request_url": "` + prURL + `", "sandbox_config": "yes"}`, status: 400, code: "invalid_type", param: "sandbox_config"},
+			{name: "dot-dot owner", body: `{"pull_request_url": "https://github.com/../installation/pull/1"}`, status: 400, code: "invalid_pull_request_url", param: "pull_request_url"},
+			{name: "encoded query in repo", body: `{"pull_request_url": "https://github.com/acme/shop%3Fx=1/pull/1"}`, status: 400, code: "invalid_pull_request_url", param: "pull_request_url"},
+			{name: "encoded fragment in owner", body: `{"pull_request_url": "https://github.com/app%23/x/pull/1"}`, status: 400, code: "invalid_pull_request_url", param: "pull_request_url"},
+			{name: "CRLF in owner", body: `{"pull_request_url": "https://github.com/a%0D%0Ab/x/pull/1"}`, status: 400, code: "invalid_pull_request_url", param: "pull_request_url"},
 			{name: "wrong type", body: `{"pull_request_url": "` + prURL + `", "focus_areas": "security"}`, status: 400, code: "invalid_type", param: "focus_areas"},
 			{name: "missing URL", body: `{"focus_areas": ["bugs"]}`, status: 400, code: "missing_required_parameter", param: "pull_request_url"},
 			{name: "issue URL", body: `{"pull_request_url": "https://github.com/acme/shop/issues/7"}`, status: 400, code: "invalid_pull_request_url", param: "pull_request_url"},
@@ -288,7 +298,7 @@ func TestCreate(t *testing.T) {
 					t.Fatalf("%d jobs enqueued, want 1", len(e.queue.args)-before)
 				}
 				args := e.queue.args[before]
-				if args.ReviewID != r.ID || args.RequestKey != "api:"+r.ID || args.HeadSHA != head || args.Installation != 99 || args.Repo != "acme/shop" || args.Trigger != "api" {
+				if args.ReviewID != r.ID || args.RequestKey != "api:"+r.ID || args.HeadSHA != head || args.Installation != 99 || args.Repo != "acme/shop" || args.Source != job.API || args.Action != job.Review {
 					t.Errorf("job args %+v", args)
 				}
 				stored, err := e.reviews.Get(t.Context(), r.ID)
@@ -307,12 +317,16 @@ func TestCreate(t *testing.T) {
 		if got.PostReview || strings.Join(got.FocusAreas, ",") != "security,bugs" || got.PullRequestURL != "https://github.com/acme/shop/pull/8" {
 			t.Errorf("normalised review %+v", got)
 		}
-		if args := e.queue.args[1]; args.Instructions != "Look at the SQL." || strings.Join(args.Areas, ",") != "security,bugs" {
+		// The job carries everything the worker needs.
+		args := e.queue.args[1]
+		if args.Instructions != "Look at the SQL." || !slices.Equal(args.Areas, []finding.Area{finding.Security, finding.Bugs}) {
 			t.Errorf("job args %+v", args)
 		}
-		req, err := (api.Tracker{Reviews: e.reviews}).Request(t.Context(), all[0].ID)
-		if err != nil || req.PostReview || req.Sandbox == nil || req.Sandbox.Network != "restricted" || req.Sandbox.Command != "go test ./..." || req.Sandbox.TimeoutSeconds != 600 || !req.Sandbox.Tests {
-			t.Errorf("request for the worker: %+v (%+v), %v", req, req.Sandbox, err)
+		if args.Post || args.Sandbox == nil || args.Sandbox.Network != sandbox.NetworkRestricted || args.Sandbox.Command != "go test ./..." || args.Sandbox.Timeout != 600*time.Second || !args.Sandbox.Tests {
+			t.Errorf("job settings for the worker: %+v (%+v)", args, args.Sandbox)
+		}
+		if minimal := e.queue.args[0]; !minimal.Post || minimal.Sandbox != nil || len(minimal.Areas) != 0 {
+			t.Errorf("defaults of a minimal request: %+v", minimal)
 		}
 	})
 }
@@ -440,7 +454,8 @@ func TestNewRefusesIncompleteConfig(t *testing.T) {
 	}{
 		{"empty key", api.Config{Keys: []string{""}}},
 		{"no store", api.Config{Keys: []string{keyOne}, Queue: &fakeQueue{}, Resolver: fakeResolver{}, WebURL: "https://github.com/"}},
-		{"bad web URL", api.Config{Keys: []string{keyOne}, Reviews: &store.Reviews{}, Queue: &fakeQueue{}, Resolver: fakeResolver{}, WebURL: "github.com"}},
+		{"no learnings store", api.Config{Keys: []string{keyOne}, Reviews: &store.Reviews{}, Queue: &fakeQueue{}, Resolver: fakeResolver{}, WebURL: "https://github.com/"}},
+		{"bad web URL", api.Config{Keys: []string{keyOne}, Reviews: &store.Reviews{}, Learnings: &store.Learnings{}, Queue: &fakeQueue{}, Resolver: fakeResolver{}, WebURL: "github.com"}},
 	}
 	for _, tt := range tests {
 		if _, err := api.New(tt.cfg); err == nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/google/go-github/v66/github"
 	"github.com/palantir/go-githubapp/githubapp"
@@ -48,6 +50,9 @@ func (g GitHubResolver) Resolve(ctx context.Context, owner, repo string, number 
 	if err != nil {
 		return PullRequest{}, fmt.Errorf("GitHub App client: %w", err)
 	}
+	// go-github puts names into paths as they are; escape them, although
+	// the REST layer only lets GitHub's own names through.
+	owner, repo = url.PathEscape(owner), url.PathEscape(repo)
 	inst, _, err := app.Apps.FindRepositoryInstallation(ctx, owner, repo)
 	if err != nil {
 		if isNotFound(err) {
@@ -67,6 +72,31 @@ func (g GitHubResolver) Resolve(ctx context.Context, owner, repo string, number 
 		return PullRequest{}, fmt.Errorf("get pull request %s/%s#%d: %w", owner, repo, number, err)
 	}
 	return PullRequest{Installation: inst.GetID(), HeadSHA: pr.GetHead().GetSHA(), BaseSHA: pr.GetBase().GetSHA()}, nil
+}
+
+// upstreamMessage says what went wrong with GitHub without the request's
+// URL, which go-github puts in its errors and which may be an internal
+// GitHub Enterprise address: GitHub's status and message, a timeout, or
+// that it could not be reached.
+func upstreamMessage(err error) string {
+	var (
+		ge *github.ErrorResponse
+		rl *github.RateLimitError
+		ab *github.AbuseRateLimitError
+	)
+	switch {
+	case errors.As(err, &rl), errors.As(err, &ab):
+		return "GitHub's rate limit for the app is used up"
+	case errors.As(err, &ge) && ge.Response != nil:
+		msg := fmt.Sprintf("GitHub answered %d", ge.Response.StatusCode)
+		if m := strings.Join(strings.Fields(ge.Message), " "); m != "" && !strings.Contains(m, "://") {
+			msg += " (" + m + ")"
+		}
+		return msg
+	case errors.Is(err, context.DeadlineExceeded):
+		return "GitHub did not answer in time"
+	}
+	return "GitHub could not be reached"
 }
 
 func isNotFound(err error) bool {

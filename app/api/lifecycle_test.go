@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/codex-review/codex-review/app/api"
 	"github.com/codex-review/codex-review/app/apptest"
+	"github.com/codex-review/codex-review/app/job"
 	"github.com/codex-review/codex-review/app/queue"
 	"github.com/codex-review/codex-review/app/reviewer"
 	"github.com/codex-review/codex-review/app/store/storetest"
@@ -50,17 +53,18 @@ func TestLifecycle(t *testing.T) {
 		if r := e.get(t, done); r.Status != "queued" || r.Findings != nil {
 			t.Fatalf("new review: %+v", r)
 		}
-		if _, err := tr.Start(ctx, done); err != nil {
+		if err := tr.Start(ctx, done); err != nil {
 			t.Fatalf("Start: %v", err)
 		}
 		if r := e.get(t, done); r.Status != "running" {
 			t.Fatalf("started review: %+v", r)
 		}
 		res := &review.Result{
-			Output: finding.Output{Findings: []finding.Finding{apptest.Injection(14)}, OverallCorrectness: finding.CorrectnessBad, OverallExplanation: "x", OverallConfidenceScore: 0.8},
-			Usage:  finding.Usage{Model: "m", PromptTokens: 10, CachedPromptTokens: 4, CompletionTokens: 2, Calls: 1, DurationMS: 7},
+			Verdict:  review.Verdict{Correctness: finding.CorrectnessBad, Explanation: "x", Confidence: 0.8},
+			Findings: []review.Reviewed{{Finding: apptest.Injection(14)}},
+			Usage:    finding.Usage{Model: "m", PromptTokens: 10, CachedPromptTokens: 4, CompletionTokens: 2, Calls: 1, DurationMS: 7},
 		}
-		if err := tr.Complete(ctx, done, res, head, "https://github.com/acme/shop/pull/7#pullrequestreview-1"); err != nil {
+		if err := tr.Complete(ctx, done, reviewer.Report{Result: res, HeadSHA: head, ReviewURL: "https://github.com/acme/shop/pull/7#pullrequestreview-1"}); err != nil {
 			t.Fatalf("Complete: %v", err)
 		}
 		r := e.get(t, done)
@@ -85,14 +89,17 @@ func TestLifecycle(t *testing.T) {
 		if len(e.queue.cancelled) != 1 || e.queue.cancelled[0] != 3 {
 			t.Errorf("jobs cancelled: %v, want [3]", e.queue.cancelled)
 		}
-		if _, err := tr.Start(ctx, cancelled); !errors.Is(err, reviewer.ErrNotWanted) {
+		if err := tr.Start(ctx, cancelled); !errors.Is(err, reviewer.ErrNotWanted) {
 			t.Errorf("Start of a cancelled review: %v", err)
 		}
-		if err := tr.Complete(ctx, cancelled, res, head, ""); err != nil {
+		if err := tr.Complete(ctx, cancelled, reviewer.Report{Result: res, HeadSHA: head}); err != nil {
 			t.Errorf("Complete after cancel: %v", err)
 		}
+		if err := tr.Fail(ctx, cancelled, errors.New("boom")); !errors.Is(err, reviewer.ErrNotWanted) {
+			t.Errorf("Fail of a cancelled review: %v, want ErrNotWanted", err)
+		}
 		if r := e.get(t, cancelled); r.Status != "cancelled" {
-			t.Errorf("a late result overwrote the cancellation: %+v", r)
+			t.Errorf("a late result or failure overwrote the cancellation: %+v", r)
 		}
 		for _, id := range []string{cancelled, done, failed} {
 			a := e.do(t, http.MethodPost, "/v1/codex/reviews/"+id+"/cancel", keyOne, nil)
@@ -157,6 +164,49 @@ func TestLifecycle(t *testing.T) {
 			if _, _, param := a.error(t); a.status != http.StatusBadRequest || param != tt.param {
 				t.Errorf("list %q: %d %s, want 400 with param %s", tt.query, a.status, a.body, tt.param)
 			}
+		}
+	})
+}
+
+func TestUpgradeLegacyJob(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, databaseURL string) {
+		e := newEnv(t, databaseURL)
+		tr := api.Tracker{Reviews: e.reviews}
+		a := e.post(t, `{"pull_request_url": "`+prURL+`", "post_review": false, "sandbox_config": {"tests": true, "command": "make test", "timeout_seconds": 90}}`)
+		if a.status != http.StatusAccepted {
+			t.Fatalf("create: %d %s", a.status, a.body)
+		}
+		id := a.review(t).ID
+		// The job as the previous version queued it: the settings were
+		// only in the review's row.
+		legacy := func(id string) job.Job {
+			var j job.Job
+			raw := `{"repo": "acme/shop", "installation": 99, "pr": 7, "head_sha": "` + head + `", "request_key": "api:` + id + `", "trigger": "api", "review_id": "` + id + `", "areas": ["bugs"]}`
+			if err := json.Unmarshal([]byte(raw), &j); err != nil {
+				t.Fatal(err)
+			}
+			return j
+		}
+		j := legacy(id)
+		if !j.LegacyAPI || j.Source != job.API {
+			t.Fatalf("legacy job decoded as %+v", j)
+		}
+		got, err := tr.Upgrade(t.Context(), j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.LegacyAPI || got.Post || got.Sandbox == nil || !got.Sandbox.Tests || got.Sandbox.Command != "make test" || got.Sandbox.Timeout != 90*time.Second {
+			t.Errorf("upgraded job %+v (%+v)", got, got.Sandbox)
+		}
+		// A job whose review is gone may not post.
+		if got, err := tr.Upgrade(t.Context(), legacy("rev_gone")); err != nil || got.Post || got.LegacyAPI {
+			t.Errorf("upgraded job of a missing review: %+v, %v", got, err)
+		}
+		// A current job is left as it is.
+		current := got
+		current.Post = true
+		if again, err := tr.Upgrade(t.Context(), current); err != nil || !reflect.DeepEqual(again, current) {
+			t.Errorf("Upgrade changed a current job: %+v, %v", again, err)
 		}
 	})
 }

@@ -145,6 +145,9 @@ func (s *spec) check(t testing.TB, method, path string, status int, body []byte)
 // template maps a request path to the spec's path template.
 func template(path string) string {
 	path, _, _ = strings.Cut(path, "?")
+	if id, ok := strings.CutPrefix(path, "/v1/codex/learnings/"); ok && id != "" && !strings.Contains(id, "/") {
+		return "/v1/codex/learnings/{id}"
+	}
 	rest, ok := strings.CutPrefix(path, "/v1/codex/reviews/")
 	switch {
 	case !ok:
@@ -167,7 +170,8 @@ func TestSpecIsValid(t *testing.T) {
 	for name := range s.doc["components"].(map[string]any)["schemas"].(map[string]any) {
 		s.schema(t, "/components/schemas/"+name)
 	}
-	for _, tmpl := range []string{"/v1/codex/reviews", "/v1/codex/reviews/{id}", "/v1/codex/reviews/{id}/cancel"} {
+	for _, tmpl := range []string{"/v1/codex/reviews", "/v1/codex/reviews/{id}", "/v1/codex/reviews/{id}/cancel",
+		"/v1/codex/learnings", "/v1/codex/learnings/{id}"} {
 		if _, ok := s.doc["paths"].(map[string]any)[tmpl]; !ok {
 			t.Errorf("spec lacks %s", tmpl)
 		}
@@ -177,12 +181,17 @@ func TestSpecIsValid(t *testing.T) {
 		`{"id": "rev_abc", "object": "codex.review", "status": "completed", "created_at": 1, "pull_request_url": "u", "focus_areas": [], "post_review": true}`,
 		`{"id": "rev_abc", "object": "codex.review", "status": "failed", "created_at": 1, "pull_request_url": "u", "focus_areas": [], "post_review": true}`,
 		`{"id": "rev_abc", "object": "codex.review", "status": "paused", "created_at": 1, "pull_request_url": "u", "focus_areas": [], "post_review": true}`,
+		`{"id": "lrn_abc", "object": "codex.learning", "repository": "a/b", "text": "x", "author": "a", "created_at": 1}`,
+		`{"id": "rev_abc", "object": "codex.learning", "repository": "a/b", "text": "x", "author": "a", "source_url": null, "created_at": 1}`,
 	}
 	for i, body := range bad {
 		v, _ := jsonschema.UnmarshalJSON(strings.NewReader(body))
 		ptr := "/components/schemas/Review"
-		if i == 0 {
+		switch {
+		case i == 0:
 			ptr = "/components/schemas/ErrorResponse"
+		case strings.Contains(body, "codex.learning"):
+			ptr = "/components/schemas/Learning"
 		}
 		if err := s.schema(t, ptr).Validate(v); err == nil {
 			t.Errorf("schema %s accepted %s", ptr, body)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,8 +11,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/codex-review/codex-review/app/ghname"
+	"github.com/codex-review/codex-review/app/job"
 	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/sandbox"
 )
 
 // Limits of a review request.
@@ -31,7 +36,7 @@ const (
 type createRequest struct {
 	PullRequestURL string          `json:"pull_request_url"`
 	FocusAreas     []string        `json:"focus_areas"`
-	SandboxConfig  *sandboxRequest `json:"sandbox_config"`
+	SandboxConfig  json.RawMessage `json:"sandbox_config"`
 	Instructions   string          `json:"instructions"`
 	PostReview     *bool           `json:"post_review"`
 }
@@ -44,11 +49,12 @@ type sandboxRequest struct {
 }
 
 // storedRequest is a validated request, with defaults filled in, as kept in
-// the review's row; the worker reads post_review and sandbox_config back
-// from it.
+// the review's row for GET to show back. The worker reads the job built
+// from it (app/job); only jobs queued by an earlier version read it back
+// (Tracker.Upgrade).
 type storedRequest struct {
 	PullRequestURL string         `json:"pull_request_url"`
-	FocusAreas     []string       `json:"focus_areas"`
+	FocusAreas     []finding.Area `json:"focus_areas"`
 	SandboxConfig  *storedSandbox `json:"sandbox_config"`
 	Instructions   string         `json:"instructions"`
 	PostReview     bool           `json:"post_review"`
@@ -59,6 +65,14 @@ type storedSandbox struct {
 	Network        string `json:"network"`
 	Command        string `json:"command"`
 	TimeoutSeconds int    `json:"timeout_seconds"`
+}
+
+// job is the sandbox settings of the review's job; nil for none.
+func (s *storedSandbox) job() *job.Sandbox {
+	if s == nil {
+		return nil
+	}
+	return &job.Sandbox{Tests: s.Tests, Network: sandbox.Network(s.Network), Command: s.Command, Timeout: time.Duration(s.TimeoutSeconds) * time.Second}
 }
 
 // decodeCreate reads and validates a review request. Unknown fields are
@@ -81,7 +95,17 @@ func decodeCreate(w http.ResponseWriter, r *http.Request, web webBase) (storedRe
 		}
 	}
 	if err != nil {
-		return storedRequest{}, pullRef{}, decodeProblem(err)
+		return storedRequest{}, pullRef{}, decodeProblem(err, "")
+	}
+	// sandbox_config is decoded on its own, so that an unknown key or a
+	// wrong type inside it is reported with its full name.
+	var sandbox *sandboxRequest
+	if len(req.SandboxConfig) > 0 && string(req.SandboxConfig) != "null" {
+		sd := json.NewDecoder(bytes.NewReader(req.SandboxConfig))
+		sd.DisallowUnknownFields()
+		if err := sd.Decode(&sandbox); err != nil {
+			return storedRequest{}, pullRef{}, decodeProblem(err, "sandbox_config")
+		}
 	}
 
 	out := storedRequest{Instructions: strings.TrimSpace(req.Instructions), PostReview: true}
@@ -105,37 +129,48 @@ func decodeCreate(w http.ResponseWriter, r *http.Request, web webBase) (storedRe
 		return out, pullRef{}, invalid("instructions", "instructions_too_long",
 			fmt.Sprintf("instructions are %d characters long; the limit is %d.", n, maxInstructions))
 	}
-	out.SandboxConfig, p = sandbox(req.SandboxConfig)
+	out.SandboxConfig, p = sandboxConfig(sandbox)
 	if p != nil {
 		return out, pullRef{}, p
 	}
 	return out, pr, nil
 }
 
-// decodeProblem explains a body that did not decode.
-func decodeProblem(err error) *problem {
+// decodeProblem explains a body, or the object named prefix inside it,
+// that did not decode; param names the field at fault in full
+// ("sandbox_config.image").
+func decodeProblem(err error, prefix string) *problem {
 	var (
 		tooBig *http.MaxBytesError
 		syn    *json.SyntaxError
 		typ    *json.UnmarshalTypeError
 	)
+	full := func(field string) string {
+		switch {
+		case prefix == "":
+			return field
+		case field == "":
+			return prefix
+		}
+		return prefix + "." + field
+	}
 	switch {
 	case errors.As(err, &tooBig):
 		return newProblem(http.StatusRequestEntityTooLarge, typeInvalidRequest, "request_too_large", "",
 			fmt.Sprintf("The request body is larger than %d bytes.", MaxBody))
-	case errors.Is(err, io.EOF):
+	case errors.Is(err, io.EOF) && prefix == "":
 		return invalid("", "invalid_json", "The request body is empty: send a JSON object with at least pull_request_url.")
 	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):
 		return invalid("", "invalid_json", "The request body is not valid JSON: "+err.Error()+".")
 	case errors.As(err, &typ):
-		param := typ.Field
-		return invalid(param, "invalid_type", fmt.Sprintf("%s must be of JSON type %s, got %s.", orBody(param), jsonType(typ.Type.Kind().String()), typ.Value))
+		param := full(strings.TrimPrefix(typ.Field, prefix+"."))
+		return invalid(param, "invalid_type", fmt.Sprintf("%s must be %s, got %s.", orBody(param), jsonType(typ.Type.Kind().String()), typ.Value))
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name = strings.Trim(name, `"`)
+		name = full(strings.Trim(name, `"`))
 		return invalid(name, "unknown_parameter", fmt.Sprintf("Unknown parameter %q: the request accepts pull_request_url, focus_areas, sandbox_config (tests, network, command, timeout_seconds), instructions and post_review.", name))
 	}
-	return invalid("", "invalid_json", "The request body is not a valid review request: "+err.Error()+".")
+	return invalid(full(""), "invalid_json", "The request body is not a valid review request: "+err.Error()+".")
 }
 
 func orBody(param string) string {
@@ -145,40 +180,42 @@ func orBody(param string) string {
 	return param
 }
 
-// jsonType names a Go kind as the JSON type a caller should send.
+// jsonType names the JSON value a caller should send for a Go kind.
 func jsonType(kind string) string {
 	switch kind {
 	case "string":
-		return "string"
+		return "a string"
 	case "bool":
-		return "boolean"
+		return "a boolean"
 	case "slice":
-		return "array"
+		return "an array"
 	case "struct", "ptr", "map":
-		return "object"
+		return "an object"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "an integer"
 	default:
-		return "number"
+		return "a number"
 	}
 }
 
 // focusAreas checks and normalises the requested areas: known names, lower
 // case, each once, in the order given.
-func focusAreas(in []string) ([]string, *problem) {
-	out := []string{}
+func focusAreas(in []string) ([]finding.Area, *problem) {
+	out := []finding.Area{}
 	for _, s := range in {
 		a, err := finding.ParseArea(s)
 		if err != nil {
 			return nil, invalid("focus_areas", "unknown_focus_area", fmt.Sprintf("Unknown focus area %q: use security, bugs, performance, dependencies or tests.", s))
 		}
-		if !slices.Contains(out, string(a)) {
-			out = append(out, string(a))
+		if !slices.Contains(out, a) {
+			out = append(out, a)
 		}
 	}
 	return out, nil
 }
 
-// sandbox checks sandbox_config and fills in its defaults.
-func sandbox(in *sandboxRequest) (*storedSandbox, *problem) {
+// sandboxConfig checks sandbox_config and fills in its defaults.
+func sandboxConfig(in *sandboxRequest) (*storedSandbox, *problem) {
 	if in == nil {
 		return nil, nil
 	}
@@ -251,8 +288,16 @@ func (b webBase) parsePull(raw string) (pullRef, *problem) {
 	if len(parts) != 4 || parts[0] == "" || parts[1] == "" || parts[2] != "pull" {
 		return bad("the path must be owner/repo/pull/<number>")
 	}
+	// The names become path segments of GitHub calls made with the app's
+	// token: only what GitHub itself allows as a name gets that far.
+	if !ghname.Owner(parts[0]) {
+		return bad("the owner must be a GitHub account name (letters, digits and hyphens)")
+	}
+	if !ghname.Repo(parts[1]) {
+		return bad("the repository must be a GitHub repository name (letters, digits, '.', '-' and '_')")
+	}
 	n, err := strconv.Atoi(parts[3])
-	if err != nil || n <= 0 {
+	if err != nil || n <= 0 || strconv.Itoa(n) != parts[3] {
 		return bad("the pull request number must be a positive integer")
 	}
 	// GitHub's names are case-insensitive; one spelling per pull request

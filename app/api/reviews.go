@@ -12,16 +12,17 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
-	"github.com/codex-review/codex-review/app/queue"
-	"github.com/codex-review/codex-review/app/reviewer"
+	"github.com/codex-review/codex-review/app/job"
 	"github.com/codex-review/codex-review/app/store"
 	"github.com/codex-review/codex-review/review/budget"
+	"github.com/codex-review/codex-review/review/deps"
 	"github.com/codex-review/codex-review/review/finding"
 )
 
 const (
-	// Trigger is the queue job's trigger for API reviews.
-	Trigger = "api"
+	// requestKeyPrefix starts the request key of an API review's job; the
+	// rest is the review's id.
+	requestKeyPrefix = "api:"
 	// objectReview and objectList are the "object" of the API's answers.
 	objectReview = "codex.review"
 	objectList   = "list"
@@ -35,13 +36,13 @@ const (
 // reviewObject is a review as the API shows it. The fields of result are
 // present once it completed, error once it failed.
 type reviewObject struct {
-	ID             string       `json:"id"`
-	Object         string       `json:"object"`
-	Status         store.Status `json:"status"`
-	CreatedAt      int64        `json:"created_at"`
-	PullRequestURL string       `json:"pull_request_url"`
-	FocusAreas     []string     `json:"focus_areas"`
-	PostReview     bool         `json:"post_review"`
+	ID             string         `json:"id"`
+	Object         string         `json:"object"`
+	Status         store.Status   `json:"status"`
+	CreatedAt      int64          `json:"created_at"`
+	PullRequestURL string         `json:"pull_request_url"`
+	FocusAreas     []finding.Area `json:"focus_areas"`
+	PostReview     bool           `json:"post_review"`
 	*result
 	Error *apiError `json:"error,omitempty"`
 }
@@ -61,6 +62,15 @@ type result struct {
 	// Sandbox is the test run's result; null when none was asked for.
 	Sandbox  json.RawMessage `json:"sandbox"`
 	Coverage budget.Coverage `json:"coverage"`
+	// GitHubReviewID is the posted review's id on GitHub; null when
+	// nothing was posted.
+	GitHubReviewID *int64 `json:"github_review_id"`
+	// Feedback is what people said with reactions on the review's inline
+	// comments, as last read; null when nothing was posted. It is filled
+	// in when the review is read, never stored.
+	Feedback *feedback `json:"feedback"`
+	// The dependency analysis, when the change touched a dependency file.
+	deps.JSONFields
 }
 
 type usage struct {
@@ -100,8 +110,9 @@ func (a *API) create(w http.ResponseWriter, r *http.Request) (int, any, *problem
 		return 0, nil, newProblem(http.StatusNotFound, typeNotFound, "pull_request_not_found", "pull_request_url",
 			fmt.Sprintf("%s has no pull request #%d: check the number in pull_request_url.", repo, pr.number))
 	case err != nil:
+		zerolog.Ctx(ctx).Warn().Err(err).Str("repo", repo).Int("pr", pr.number).Msg("could not read the pull request from GitHub")
 		return 0, nil, newProblem(http.StatusBadGateway, typeUpstream, "github_unavailable", "",
-			"Could not read the pull request from GitHub, so nothing was queued: "+err.Error()+". Retry in a moment.")
+			"Could not read the pull request from GitHub, so nothing was queued: "+upstreamMessage(err)+". Retry in a moment.")
 	}
 
 	raw, err := json.Marshal(req)
@@ -113,10 +124,10 @@ func (a *API) create(w http.ResponseWriter, r *http.Request) (int, any, *problem
 		return 0, nil, serverProblem("record the review", err)
 	}
 	log := zerolog.Ctx(ctx).With().Str("review", rev.ID).Str("repo", repo).Int("pr", pr.number).Str("sha", found.HeadSHA).Logger()
-	jobID, _, err := a.cfg.Queue.Enqueue(ctx, queue.ReviewArgs{
+	jobID, _, err := a.cfg.Queue.Enqueue(ctx, job.Job{
 		Repo: repo, Installation: found.Installation, PR: pr.number, HeadSHA: found.HeadSHA, BaseSHA: found.BaseSHA,
-		RequestKey: reviewer.APIRequestPrefix + rev.ID, Trigger: Trigger, Areas: req.FocusAreas,
-		Instructions: req.Instructions, ReviewID: rev.ID,
+		RequestKey: requestKeyPrefix + rev.ID, Source: job.API, Action: job.Review, Areas: req.FocusAreas,
+		Instructions: req.Instructions, Post: req.PostReview, Sandbox: req.SandboxConfig.job(), ReviewID: rev.ID,
 	})
 	if jobID == 0 {
 		// Not queued: the review must not stay "queued" for ever.
@@ -151,6 +162,9 @@ func (a *API) get(ctx context.Context, id string) (int, any, *problem) {
 	obj, err := objectOf(rev)
 	if err != nil {
 		return 0, nil, serverProblem("read review "+id, err)
+	}
+	if err := a.addFeedback(ctx, obj); err != nil {
+		return 0, nil, serverProblem("read the feedback on review "+id, err)
 	}
 	return http.StatusOK, obj, nil
 }
@@ -218,6 +232,9 @@ func (a *API) list(r *http.Request) (int, any, *problem) {
 		}
 		out.Data = append(out.Data, obj)
 	}
+	if err := a.addFeedback(r.Context(), out.Data...); err != nil {
+		return 0, nil, serverProblem("read the feedback on reviews", err)
+	}
 	if n := len(out.Data); n > 0 {
 		out.FirstID, out.LastID = &out.Data[0].ID, &out.Data[n-1].ID
 	}
@@ -271,7 +288,7 @@ func objectOf(rev store.Review) (*reviewObject, error) {
 		PullRequestURL: rev.PullRequestURL, FocusAreas: req.FocusAreas, PostReview: req.PostReview,
 	}
 	if obj.FocusAreas == nil {
-		obj.FocusAreas = []string{}
+		obj.FocusAreas = []finding.Area{}
 	}
 	switch rev.Status {
 	case store.StatusCompleted:

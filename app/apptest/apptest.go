@@ -33,7 +33,8 @@ const (
 )
 
 // Answer scripts the model: it gets the pass's focus area ("security",
-// "bugs", …) and the request, and returns the §4.1 answer.
+// "bugs", …; "" for a request that is no review pass, such as an answer in
+// a review thread) and the request, and returns the §4.1 answer.
 type Answer func(area string, req modeltest.Request) finding.Output
 
 // World is a fake GitHub and a fake model, wired like production.
@@ -72,14 +73,27 @@ func New(t testing.TB) *World {
 	w := &World{GitHub: githubtest.New(t), Key: key(t)}
 	w.GitHub.SetApp(AppID, Slug, w.Key)
 	w.GitHub.AddRepo(Owner, Repo, githubtest.RepoOptions{})
+	// The people of the fake world with write access: the author of the
+	// standard pull request and a reviewer. Anyone else (mallory) has what
+	// GitHub gives everybody on a public repository: read.
+	w.GitHub.SetPermission(Owner, Repo, "alice", "write")
+	w.GitHub.SetPermission(Owner, Repo, "bob", "write")
 	w.Clients = githubapp.NewClientCreator(w.GitHub.URL(), w.GitHub.URL()+"api/graphql", AppID, w.Key)
 	w.Model = modeltest.NewServer(t, func(req modeltest.Request) modeltest.Reply {
 		w.mu.Lock()
 		answer := w.answer
 		w.mu.Unlock()
 		out := finding.Output{OverallCorrectness: finding.CorrectnessOK, OverallExplanation: "Nothing to report.", OverallConfidenceScore: 0.6}
-		if answer != nil {
-			out = answer(Area(req), req)
+		switch {
+		case answer != nil && len(modeltest.PassAreas(req)) == 0:
+			// Not a review pass (an answer in a review thread): the
+			// script answers it whole, with area "".
+			out = answer("", req)
+		case answer != nil:
+			// A combined pass gets every area's answer at once.
+			out = modeltest.AnswerByArea(req, func(a finding.Area, req modeltest.Request) finding.Output {
+				return answer(string(a), req)
+			})
 		}
 		if out.Findings == nil {
 			out.Findings = []finding.Finding{}
@@ -105,25 +119,14 @@ func (w *World) ModelConfig() model.Config {
 	return model.Config{BaseURL: w.Model.BaseURL(), Model: ModelName, API: model.APIChat, HTTPClient: w.Model.Client(), MaxRetries: 1}
 }
 
-// Area names the focus area a request asks for, from its last message.
+// Area names the focus areas a request asks for, from its focus part:
+// "bugs" for a separate pass, "security,bugs" for a combined one.
 func Area(req modeltest.Request) string {
-	if len(req.UserMessages) == 0 {
-		return ""
+	var names []string
+	for _, a := range modeltest.PassAreas(req) {
+		names = append(names, string(a))
 	}
-	last := req.UserMessages[len(req.UserMessages)-1]
-	switch {
-	case strings.Contains(last, "# Your pass: security"):
-		return "security"
-	case strings.Contains(last, "# Your pass: correctness"):
-		return "bugs"
-	case strings.Contains(last, "# Your pass: performance"):
-		return "performance"
-	case strings.Contains(last, "# Your pass: dependencies"):
-		return "dependencies"
-	case strings.Contains(last, "# Your pass: tests"):
-		return "tests"
-	}
-	return ""
+	return strings.Join(names, ",")
 }
 
 // UsersPatch is GitHub's patch (hunks only) of a change adding an

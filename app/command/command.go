@@ -1,9 +1,11 @@
-// Package command reads the pull request conversation comments that ask the
-// app for something (design §2 "Trigger by comment"). Parsing is pure: it
-// looks only at the comment's text, and every comment maps to exactly one
-// outcome — a review to run, a usage text to post, a reply that explains a
-// mistake, or nothing at all. Who wrote the comment, whether it is on a pull
-// request and whether it was edited are the webhook handler's business.
+// Package command reads the pull request comments that ask the app for
+// something (design §2 "Trigger by comment", "In threads"): conversation
+// comments with Parse, replies in review threads with ParseThread. Parsing
+// is pure: it looks only at the comment's text, and every comment maps to
+// exactly one outcome — a review to run, a learning to store, a question to
+// answer, a usage text to post, a reply that explains a mistake, or nothing
+// at all. Who wrote the comment, whether it is on a pull request and
+// whether it was edited are the webhook handler's business.
 package command
 
 import (
@@ -13,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/markdown"
 )
 
 // DefaultTrigger is the mention that triggers the app when CODEX_TRIGGER is
@@ -47,6 +50,22 @@ const (
 	// Reply: the comment addressed the app but made no sense to it; post
 	// Command.Reply, which says so and suggests the right command.
 	Reply
+	// Remember: store Command.Text as a learning of the repository
+	// ("@codex remember <text>").
+	Remember
+	// Learnings: list the repository's learnings ("@codex learnings").
+	Learnings
+	// Dismiss: never post the thread's finding again on this pull request
+	// ("@codex ignore" in a review thread); Command.Text is the reason
+	// given, if any.
+	Dismiss
+	// Ask: answer Command.Text, a question asked in a review thread, in
+	// that thread.
+	Ask
+	// Suggest: answer in the review thread with a committable fix for the
+	// thread's lines ("@codex suggest", or a question asking for a fix);
+	// Command.Text is the request's wording.
+	Suggest
 )
 
 // String names the kind for logs and metrics.
@@ -60,12 +79,22 @@ func (k Kind) String() string {
 		return "help"
 	case Reply:
 		return "reply"
+	case Remember:
+		return "remember"
+	case Learnings:
+		return "learnings"
+	case Dismiss:
+		return "dismiss"
+	case Ask:
+		return "ask"
+	case Suggest:
+		return "suggest"
 	}
 	return "unknown"
 }
 
-// Valid reports whether k is one of the four outcomes.
-func (k Kind) Valid() bool { return k >= Ignore && k <= Reply }
+// Valid reports whether k is one of the outcomes above.
+func (k Kind) Valid() bool { return k >= Ignore && k <= Suggest }
 
 // Command is the outcome of parsing one comment.
 type Command struct {
@@ -77,8 +106,17 @@ type Command struct {
 	// MaxInstructions characters; empty when the line held only area names
 	// and filler words.
 	Instructions string
+	// Fresh is set for a review request with the word "again" ("@codex
+	// review again", "@codex review this again please"): it reviews afresh
+	// even when the same request was already answered for the same head.
+	Fresh bool
 	// Reply is the markdown to post when Kind is Reply or Help.
 	Reply string
+	// Text is the comment's own words after the verb for Remember (the
+	// learning, at most MaxLearning characters), Dismiss (a reason) and
+	// Suggest, and after the mention for Ask (the question); at most
+	// MaxInstructions characters otherwise. Empty for the other kinds.
+	Text string
 	// Line is the 1-based line of the comment that decided the outcome;
 	// 0 for Ignore.
 	Line int
@@ -93,6 +131,10 @@ type Parser struct {
 	// Slug is the GitHub App's slug: "@<slug> review" works whatever the
 	// trigger is. Empty when not known.
 	Slug string
+
+	// thread is set by ParseThread: the comment is a reply in a review
+	// thread, where questions and thread verbs apply.
+	thread bool
 }
 
 // Parse reads a comment body and returns what it asks for.
@@ -101,9 +143,11 @@ type Parser struct {
 // allowed) that is followed by whitespace or the end of the line, so
 // "@codexy review" and "thanks @codex" do not count, and "@codex-review"
 // counts only when it is the app's slug. Mentions and verbs match in any
-// case. Lines in fenced code blocks (``` or ~~~), quoted lines ("> …",
-// usually a quote of an earlier comment) and lines of an HTML comment block
-// (<!-- … -->, invisible on GitHub) never count. The first line with a
+// case. The comment is read as GitHub renders it (package markdown): lines
+// of code blocks (fenced or indented), quoted lines ("> …", usually a quote
+// of an earlier comment, and their lazy continuations) and HTML, comments
+// included (<!-- … -->, invisible on GitHub, even when opened mid-line),
+// never count. The first line with a
 // known verb wins; when mentions exist but none has a known verb, the first
 // of them gets a Reply, so a typo is never met with silence.
 //
@@ -133,25 +177,20 @@ type Parser struct {
 // rather than guessing which passes the user meant to drop.
 func (p Parser) Parse(body string) Command {
 	ms := p.mentions()
-	var (
-		sc    blockScanner
-		first Command
-		n     int
-	)
-	for rest := body; rest != ""; {
-		var line string
-		line, rest = nextLine(rest)
-		n++
-		text, ok := sc.visible(line)
-		if !ok {
+	var first Command
+	for i, l := range markdown.Lines(body) {
+		// Only text a reader sees counts: not code, not HTML (comments
+		// included, even one opened mid-line), not quotes.
+		if l.Kind != markdown.Text || l.Quoted {
 			continue
 		}
+		text := strings.TrimLeftFunc(l.Visible, unicode.IsSpace)
 		m, after, ok := ms.match(text)
 		if !ok {
 			continue
 		}
 		cmd := p.command(m, after)
-		cmd.Line = n
+		cmd.Line = i + 1
 		if cmd.Kind != Reply {
 			return cmd
 		}
@@ -174,7 +213,17 @@ func (p Parser) Usage() string {
 	b.WriteString("| `" + t + " review` | a review with the repository's configured focus areas |\n")
 	b.WriteString("| `" + t + " review security, perf` | a review of the named areas only |\n")
 	b.WriteString("| `" + t + " review for security regressions in the login flow` | the areas you name, and your words as extra instructions |\n")
+	b.WriteString("| `" + t + " review again` | a fresh review, even when the same request was already answered for this commit (which otherwise gets a link to that review) |\n")
+	b.WriteString("| `" + t + " remember <text>` | a guideline for every later review of this repository (people with write access) |\n")
+	b.WriteString("| `" + t + " learnings` | the repository's stored guidelines |\n")
 	b.WriteString("| `" + t + " help` | this message |\n\n")
+	b.WriteString("In a reply in a review thread on the changed lines:\n\n")
+	b.WriteString("| reply | what happens |\n|---|---|\n")
+	b.WriteString("| `" + t + " why is this a problem?` | an answer in the thread, from the thread and the code around it |\n")
+	b.WriteString("| `" + t + " suggest` | a committable suggestion for the thread's lines, when the fix is mechanical |\n")
+	b.WriteString("| `" + t + " ignore` | the thread's finding is not posted again on this pull request |\n\n")
+	b.WriteString("Resolving one of my threads without changing its lines, or a 👎 on my comment from someone with write access, " +
+		"also keeps that finding from being posted again on this pull request.\n\n")
 	if ms.slug != "" {
 		b.WriteString("`" + ms.slug + " review` always works too, whatever the trigger is set to.\n\n")
 	}
@@ -182,7 +231,7 @@ func (p Parser) Usage() string {
 		"`dependencies` (`deps`), `tests` (`test`). Other words on the line are passed to the reviewer " +
 		"as instructions; only that one line is read.\n\n")
 	b.WriteString("The command must start its line: mentions inside a sentence, quotes and code blocks are ignored. " +
-		"Only people with write access to the repository can start a review.\n\n")
+		"Only people with write access to the repository can use these commands; others get a 😕 reaction.\n\n")
 	b.WriteString("Settings (automatic reviews, default focus areas, paths, thresholds, instructions) live in " +
 		"`.codex.yml` on the pull request's **base** branch, so a pull request cannot change its own review rules.\n")
 	return b.String()
@@ -264,7 +313,13 @@ func (p Parser) command(mention, after string) Command {
 	case "help", "usage", "-h", "--help":
 		return Command{Kind: Help, Reply: p.Usage()}
 	}
-	return Command{Kind: Reply, Reply: unknownVerbReply(mention, verb, tail)}
+	if cmd, ok := p.memoryVerb(mention, strings.ToLower(verb), tail); ok {
+		return cmd
+	}
+	if p.thread {
+		return p.threadCommand(mention, verb, tail, after)
+	}
+	return Command{Kind: Reply, Reply: unknownVerbReply(mention, verb, tail, conversationVerbs)}
 }
 
 // splitVerb cuts the leading word (letters, digits, '-' and '_') off s, so
@@ -280,14 +335,11 @@ func splitVerb(s string) (verb, tail string) {
 }
 
 // unknownVerbReply explains that the word after the mention is not a
-// command and suggests the closest one. The unknown word is quoted back
-// only because splitVerb limits it to letters, digits, '-' and '_': nothing
-// in it can break out of the code span or mention anyone.
-func unknownVerbReply(mention, verb, tail string) string {
-	suggest := "review"
-	if editDistance(strings.ToLower(verb), "help") <= maxTypoDistance {
-		suggest = "help"
-	}
+// command and suggests the closest of verbs. The unknown word is quoted
+// back only because splitVerb limits it to letters, digits, '-' and '_':
+// nothing in it can break out of the code span or mention anyone.
+func unknownVerbReply(mention, verb, tail string, verbs []string) string {
+	suggest := closestVerb(strings.ToLower(verb), verbs)
 	var b strings.Builder
 	if verb == "" {
 		b.WriteString("I did not recognise a command after `" + mention + "`.")
@@ -300,6 +352,18 @@ func unknownVerbReply(mention, verb, tail string) string {
 	}
 	b.WriteString("\n\nComment `" + mention + " help` to see what I can do.\n")
 	return b.String()
+}
+
+// closestVerb returns the verb of verbs (the first is the default) that
+// word is a typo of, if any.
+func closestVerb(word string, verbs []string) string {
+	best, bestDist := verbs[0], maxTypoDistance+1
+	for _, v := range verbs {
+		if d := editDistance(word, v); d < bestDist {
+			best, bestDist = v, d
+		}
+	}
+	return best
 }
 
 // containsWord reports whether s holds word (any case) as a whole word.

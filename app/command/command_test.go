@@ -43,7 +43,8 @@ func TestParse(t *testing.T) {
 		{name: "upper case", body: "@Codex REVIEW", kind: Review, line: 1},
 		{name: "trailing newline", body: "@codex review\n", kind: Review, line: 1},
 		{name: "leading spaces", body: "   @codex review", kind: Review, line: 1},
-		{name: "leading tab", body: "\t@codex review", kind: Review, line: 1},
+		{name: "leading spaces", body: "   @codex review", kind: Review, line: 1},
+		{name: "leading tab is an indented code block", body: "\t@codex review", kind: Ignore},
 		{name: "nbsp after mention", body: "@codex\u00a0review", kind: Review, line: 1},
 		{name: "several spaces", body: "@codex    review   ", kind: Review, line: 1},
 		{name: "verb with comma", body: "@codex review, please", kind: Review, line: 1},
@@ -149,7 +150,14 @@ func TestParse(t *testing.T) {
 		{name: "after closed fence", body: "```\n@codex help\n```\n@codex review", kind: Review, line: 4},
 		{name: "longer closer closes", body: "```\nx\n`````\n@codex review", kind: Review, line: 4},
 		{name: "inline triple backticks are not a fence", body: "```go fmt```\n@codex review", kind: Review, line: 2},
-		{name: "after quote", body: "> @codex help\n@codex review", kind: Review, line: 2},
+		{name: "lazy continuation of a quote is quoted", body: "> @codex help\n@codex review", kind: Ignore},
+		{name: "after quote and a blank line", body: "> @codex help\n\n@codex review", kind: Review, line: 3},
+		{name: "indented code block", body: "Try this:\n\n    @codex review\n", kind: Ignore},
+		{name: "indented line continuing a paragraph", body: "Try this:\n    @codex review\n", kind: Review, line: 2},
+		{name: "html comment opened mid-line", body: "Thanks <!--\n@codex review\n-->", kind: Ignore},
+		{name: "html comment opened mid-line then a command", body: "Thanks <!-- x\n-->\n\n@codex review", kind: Review, line: 4},
+		{name: "an inline comment is invisible, the words after it are not", body: "@codex review <!-- security --> bugs", kind: Review, areas: []finding.Area{bugs}, line: 1},
+		{name: "html block", body: "<div>\n@codex review\n</div>", kind: Ignore},
 		{name: "after html comment", body: "<!--\nhidden\n-->\n@codex review", kind: Review, line: 4},
 		{name: "one-line html comment then command", body: "<!-- note -->\n@codex review", kind: Review, line: 2},
 		{name: "fence opened in quote ends with it", body: "> ```\n@codex review", kind: Review, line: 2},
@@ -356,7 +364,9 @@ func TestKindString(t *testing.T) {
 		valid bool
 	}{
 		{Ignore, "ignore", true}, {Review, "review", true}, {Help, "help", true}, {Reply, "reply", true},
-		{Kind(-1), "unknown", false}, {Kind(4), "unknown", false},
+		{Remember, "remember", true}, {Learnings, "learnings", true}, {Dismiss, "dismiss", true},
+		{Ask, "ask", true}, {Suggest, "suggest", true},
+		{Kind(-1), "unknown", false}, {Kind(9), "unknown", false},
 	}
 	for _, tt := range tests {
 		if got := tt.k.String(); got != tt.want {
@@ -408,9 +418,14 @@ func FuzzParse(f *testing.F) {
 		p := Parser{Trigger: trigger, Slug: slug}
 		got := p.Parse(body)
 		checkInvariants(t, p, body, got)
-		if again := p.Parse(body); again.Kind != got.Kind || again.Line != got.Line ||
+		if again := p.Parse(body); again.Kind != got.Kind || again.Line != got.Line || again.Text != got.Text ||
 			again.Instructions != got.Instructions || again.Reply != got.Reply || !slices.Equal(again.Areas, got.Areas) {
 			t.Fatalf("Parse is not deterministic: %+v then %+v", got, again)
+		}
+		th := p.ParseThread(body)
+		checkThreadInvariants(t, p, body, th)
+		if th.Kind == Ignore && got.Kind != Ignore || got.Kind == Ignore && th.Kind != Ignore {
+			t.Fatalf("Parse and ParseThread disagree on whether the comment addresses the app: %v and %v", got.Kind, th.Kind)
 		}
 	})
 }
@@ -423,7 +438,7 @@ func checkInvariants(t *testing.T, p Parser, body string, got Command) {
 		t.Fatalf("invalid Kind %d", int(got.Kind))
 	}
 	if got.Kind == Ignore {
-		if got.Line != 0 || got.Reply != "" || got.Areas != nil || got.Instructions != "" {
+		if got.Line != 0 || got.Reply != "" || got.Areas != nil || got.Instructions != "" || got.Text != "" {
 			t.Fatalf("Ignore carries data: %+v", got)
 		}
 		return
@@ -435,10 +450,16 @@ func checkInvariants(t *testing.T, p Parser, body string, got Command) {
 	if !startsWithMention(p, lines[got.Line-1]) {
 		t.Fatalf("%v from line %d %q, which does not start with a mention", got.Kind, got.Line, lines[got.Line-1])
 	}
+	if got.Kind != Review && (got.Areas != nil || got.Instructions != "") {
+		t.Fatalf("%v carries review data: %+v", got.Kind, got)
+	}
+	if !utf8.ValidString(got.Text) {
+		t.Fatalf("Text is not UTF-8: %q", got.Text)
+	}
 	switch got.Kind {
 	case Review:
-		if got.Reply != "" {
-			t.Fatalf("Review with a reply: %q", got.Reply)
+		if got.Reply != "" || got.Text != "" {
+			t.Fatalf("Review with a reply or text: %+v", got)
 		}
 		if utf8.RuneCountInString(got.Instructions) > MaxInstructions || !utf8.ValidString(got.Instructions) {
 			t.Fatalf("instructions too long or not UTF-8: %d bytes", len(got.Instructions))
@@ -454,17 +475,50 @@ func checkInvariants(t *testing.T, p Parser, body string, got Command) {
 			seen[a] = true
 		}
 	case Help, Reply:
-		if got.Reply == "" {
-			t.Fatalf("%v without a reply", got.Kind)
-		}
-		if got.Areas != nil || got.Instructions != "" {
-			t.Fatalf("%v carries review data: %+v", got.Kind, got)
+		if got.Reply == "" || got.Text != "" {
+			t.Fatalf("%v without a reply, or with text: %+v", got.Kind, got)
 		}
 		// The app must not answer its own answers, whatever filters the
 		// webhook handler has.
 		if again := p.Parse(got.Reply); again.Kind != Ignore {
 			t.Fatalf("the app's own reply parses as %v:\n%s", again.Kind, got.Reply)
 		}
+		if again := p.ParseThread(got.Reply); again.Kind != Ignore {
+			t.Fatalf("the app's own reply parses in a thread as %v:\n%s", again.Kind, got.Reply)
+		}
+	case Remember:
+		if got.Text == "" || utf8.RuneCountInString(got.Text) > MaxLearning || strings.ContainsAny(got.Text, "\r\n") {
+			t.Fatalf("learning empty, too long or on several lines: %q", got.Text)
+		}
+	case Learnings:
+		if got.Text != "" || got.Reply != "" {
+			t.Fatalf("Learnings carries data: %+v", got)
+		}
+	case Ask, Suggest, Dismiss:
+		t.Fatalf("%v from a conversation comment", got.Kind)
+	}
+}
+
+// checkThreadInvariants is checkInvariants for ParseThread, where
+// questions, fixes and dismissals are outcomes too.
+func checkThreadInvariants(t *testing.T, p Parser, body string, got Command) {
+	t.Helper()
+	switch got.Kind {
+	case Ask, Suggest, Dismiss:
+	default:
+		checkInvariants(t, p, body, got)
+		return
+	}
+	if got.Reply != "" || got.Areas != nil || got.Instructions != "" || !utf8.ValidString(got.Text) ||
+		utf8.RuneCountInString(got.Text) > MaxInstructions || strings.ContainsAny(got.Text, "\r\n") {
+		t.Fatalf("bad %v: %+v", got.Kind, got)
+	}
+	if got.Kind == Ask && strings.TrimSpace(got.Text) == "" {
+		t.Fatal("a question without text")
+	}
+	lines := strings.Split(strings.ReplaceAll(strings.ReplaceAll(body, "\r\n", "\n"), "\r", "\n"), "\n")
+	if got.Line < 1 || got.Line > len(lines) || !startsWithMention(p, lines[got.Line-1]) {
+		t.Fatalf("%v from line %d, which does not start with a mention", got.Kind, got.Line)
 	}
 }
 
@@ -513,5 +567,31 @@ func BenchmarkParse(b *testing.B) {
 				app.Parse(bb.body)
 			}
 		})
+	}
+}
+
+func TestReviewAgainIsFresh(t *testing.T) {
+	tests := []struct {
+		body  string
+		fresh bool
+		areas []finding.Area
+		instr string
+	}{
+		{"@codex review", false, nil, ""},
+		{"@codex review again", true, nil, ""},
+		{"@codex review AGAIN!", true, nil, ""},
+		{"@codex review again security", true, []finding.Area{finding.Security}, ""},
+		{"@codex review again, security and perf", true, []finding.Area{finding.Security, finding.Performance}, ""},
+		{"@codex review again for the new cache", true, nil, "for the new cache"},
+		{"@codex review this PR again please", true, nil, ""},
+		{"@codex review security", false, []finding.Area{finding.Security}, ""},
+		{"@codex review against the spec", false, nil, "against the spec"},
+	}
+	for _, tt := range tests {
+		got := app.Parse(tt.body)
+		if got.Kind != Review || got.Fresh != tt.fresh || !slices.Equal(got.Areas, tt.areas) || got.Instructions != tt.instr {
+			t.Errorf("Parse(%q) = kind %v fresh %v areas %v instructions %q; want fresh %v areas %v instructions %q",
+				tt.body, got.Kind, got.Fresh, got.Areas, got.Instructions, tt.fresh, tt.areas, tt.instr)
+		}
 	}
 }

@@ -61,6 +61,12 @@ func review(tail string) Command {
 		return unicode.IsSpace(r) || strings.ContainsRune(":,;.!?-–—", r)
 	})
 	text = strings.TrimRightFunc(text, unicode.IsSpace)
+	// "again" asks for a fresh review; as the first word it is not part
+	// of the instructions ("@codex review again for the cache").
+	fresh := false
+	if first, rest, _ := strings.Cut(text, " "); strings.EqualFold(trimPunct(first), "again") {
+		fresh, text = true, strings.TrimLeftFunc(rest, unicode.IsSpace)
+	}
 
 	var (
 		named    = map[finding.Area]bool{}
@@ -72,6 +78,9 @@ func review(tail string) Command {
 		w := strings.ToLower(strings.ReplaceAll(trimPunct(f), "’", "'"))
 		if w == "" {
 			continue
+		}
+		if w == "again" {
+			fresh = true
 		}
 		if a, ok := areaWords[w]; ok {
 			named[a] = true
@@ -87,7 +96,7 @@ func review(tail string) Command {
 		}
 	}
 
-	cmd := Command{Kind: Review}
+	cmd := Command{Kind: Review, Fresh: fresh}
 	if !cancel {
 		for _, a := range finding.Areas {
 			if named[a] {

@@ -135,6 +135,7 @@ func (s *Server) installationJSON(r *http.Request, id int64, account string) map
 		"app_slug":             s.app.slug,
 		"account":              s.userJSON(account),
 		"repository_selection": "all",
+		"permissions":          s.permissionsLocked(id),
 		"access_tokens_url":    fmt.Sprintf("%s/app/installations/%d/access_tokens", apiBase(r), id),
 	}
 }
@@ -169,7 +170,7 @@ func (s *Server) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"token":                tok,
 		"expires_at":           s.tokens[tok].expiresAt.UTC().Format(time.RFC3339),
-		"permissions":          map[string]string{"contents": "read", "issues": "write", "pull_requests": "write", "metadata": "read"},
+		"permissions":          s.permissionsLocked(id),
 		"repository_selection": "all",
 	})
 }

@@ -14,7 +14,7 @@ import (
 // token. The archive holds the files set with SetContent for that ref.
 func (s *Server) handleTarball(c *call) {
 	ref := c.r.PathValue("ref")
-	if _, ok := c.repo.contents[ref]; !ok {
+	if _, ok := c.repo.tree(ref); !ok {
 		writeError(c.w, http.StatusNotFound, "Not Found", docsRoot)
 		return
 	}
@@ -31,7 +31,7 @@ func (s *Server) handleCodeload(w http.ResponseWriter, r *http.Request) {
 	rs := s.repos[repoKey(r.PathValue("owner"), r.PathValue("repo"))]
 	var files map[string]string
 	if rs != nil {
-		files = rs.contents[r.PathValue("ref")]
+		files, _ = rs.tree(r.PathValue("ref"))
 	}
 	s.mu.Unlock()
 	if files == nil || r.URL.Query().Get("token") != "presigned" {

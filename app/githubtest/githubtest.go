@@ -26,6 +26,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -68,6 +69,7 @@ type Server struct {
 	nextID          int64
 	repos           map[string]*repoState
 	issueComments   map[int64]*issueCommentState
+	reviewComments  map[int64]*reviewCommentState
 	tokens          map[string]tokenInfo
 	stableIDs       map[string]int64
 	app             appState
@@ -78,6 +80,7 @@ type Server struct {
 	rateReset       time.Time
 	issuedTokens    int
 	defaultClientTk string
+	installPerms    map[int64]map[string]string // installation → permissions, when not the default
 }
 
 // RepoOptions describes a repository added with AddRepo. The zero value is a public repository
@@ -89,6 +92,9 @@ type RepoOptions struct {
 	Private bool
 	// DefaultBranch is used by the contents API when no ref is given; "main" when empty.
 	DefaultBranch string
+	// SizeKB is the repository's "size" (GitHub's measure of the whole repository, in KB);
+	// 0 reports the size of the files set with SetContent.
+	SizeKB int
 }
 
 // PR is a pull request as the fake serves it.
@@ -136,11 +142,15 @@ type Review struct {
 	Comments    []ReviewComment
 }
 
-// ReviewComment is an inline comment of a review. Line and Side are resolved from Position when
-// the app used the legacy position field.
+// ReviewComment is an inline comment of a review, or a reply in its thread. Line and Side are
+// resolved from Position when the app used the legacy position field.
 type ReviewComment struct {
-	ID        int64
-	ReviewID  int64
+	ID       int64
+	ReviewID int64
+	// User is the author's login.
+	User string
+	// InReplyTo is the first comment of the thread for a reply, 0 for the first comment.
+	InReplyTo int64
 	Path      string
 	Body      string
 	Position  int
@@ -148,8 +158,17 @@ type ReviewComment struct {
 	Side      string
 	StartLine int
 	StartSide string
-	CommitID  string
-	DiffHunk  string
+	// CommitID is the head the comment's lines refer to now; the comment moves with its lines
+	// when a push shifts them (SetHead).
+	CommitID string
+	DiffHunk string
+	// OriginalCommitID, OriginalLine and OriginalStartLine are the head and lines the comment
+	// was written on.
+	OriginalCommitID                string
+	OriginalLine, OriginalStartLine int
+	// Outdated is set when a later push changed the commented lines: GitHub then answers null
+	// for line and position, and Line, StartLine and Position here are 0.
+	Outdated bool
 }
 
 // IssueComment is a comment in a pull request's conversation.
@@ -188,8 +207,13 @@ type repoState struct {
 	opts        RepoOptions
 	prs         map[int]*prState
 	contents    map[string]map[string]string // ref → path → content
-	compares    map[string][]File            // "base...head" → files
-	perms       map[string]string            // login → permission
+	// branchAt names the branch a pull request's base commit was taken
+	// from (BaseSHA → BaseRef), so that a read at that commit sees the
+	// branch's files as GitHub would.
+	branchAt  map[string]string
+	compares  map[string][]File // "base...head" → files
+	perms     map[string]string // login → permission
+	checkRuns []*CheckRun       // in creation order
 }
 
 type prState struct {
@@ -200,6 +224,9 @@ type prState struct {
 	heads    map[string]map[string]*patchIndex
 	reviews  []*Review
 	comments []int64 // issue comment ids in creation order
+	// reviewComments are the ids of the review comments of submitted and pending reviews and
+	// of replies, in creation order.
+	reviewComments []int64
 }
 
 type issueCommentState struct {
@@ -223,15 +250,16 @@ type appState struct {
 func New(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{
-		t:             t,
-		nextID:        1000,
-		repos:         map[string]*repoState{},
-		issueComments: map[int64]*issueCommentState{},
-		tokens:        map[string]tokenInfo{},
-		stableIDs:     map[string]int64{},
-		app:           appState{id: 1, slug: "test-app"},
-		maxComments:   DefaultMaxReviewComments,
-		rateReset:     time.Now().Add(time.Hour).Truncate(time.Second),
+		t:              t,
+		nextID:         1000,
+		repos:          map[string]*repoState{},
+		issueComments:  map[int64]*issueCommentState{},
+		reviewComments: map[int64]*reviewCommentState{},
+		tokens:         map[string]tokenInfo{},
+		stableIDs:      map[string]int64{},
+		app:            appState{id: 1, slug: "test-app"},
+		maxComments:    DefaultMaxReviewComments,
+		rateReset:      time.Now().Add(time.Hour).Truncate(time.Second),
 	}
 	s.mux = s.routes()
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
@@ -365,6 +393,26 @@ func (s *Server) AddPR(owner, name string, pr PR) {
 	p := &prState{pr: pr, heads: map[string]map[string]*patchIndex{}}
 	p.heads[pr.HeadSHA] = s.indexFiles(pr.Files)
 	rs.prs[pr.Number] = p
+	if pr.BaseSHA != "" && pr.BaseRef != "" {
+		if rs.branchAt == nil {
+			rs.branchAt = map[string]string{}
+		}
+		rs.branchAt[pr.BaseSHA] = pr.BaseRef
+	}
+}
+
+// tree is the files at ref. A pull request's base commit is a commit of its base branch: it
+// holds the branch's files, and the files set for the commit itself over them.
+func (rs *repoState) tree(ref string) (map[string]string, bool) {
+	own, ok := rs.contents[ref]
+	branch, onBranch := rs.contents[rs.branchAt[ref]]
+	if !onBranch || rs.branchAt[ref] == "" {
+		return own, ok
+	}
+	files := make(map[string]string, len(branch)+len(own))
+	maps.Copy(files, branch)
+	maps.Copy(files, own)
+	return files, true
 }
 
 // SetHead records a push to a pull request: headSHA becomes the head and files its changed
@@ -380,6 +428,26 @@ func (s *Server) SetHead(owner, name string, number int, headSHA string, files [
 	p.pr.HeadSHA = headSHA
 	p.pr.Files = files
 	p.heads[headSHA] = s.indexFiles(files)
+	s.moveCommentsLocked(p, headSHA)
+}
+
+// SetBase records that a pull request's base moved to commit baseSHA of its base branch, as
+// GitHub records when the pull request is updated: reads at baseSHA see the branch's files
+// unless files are set for baseSHA itself.
+func (s *Server) SetBase(owner, name string, number int, baseSHA string) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.mustPRLocked(owner, name, number)
+	if p == nil {
+		return
+	}
+	p.pr.BaseSHA = baseSHA
+	rs := s.mustRepoLocked(owner, name)
+	if rs.branchAt == nil {
+		rs.branchAt = map[string]string{}
+	}
+	rs.branchAt[baseSHA] = p.pr.BaseRef
 }
 
 // indexFiles indexes the patches of a head's files. A patch the fake cannot read is a broken
@@ -391,7 +459,7 @@ func (s *Server) indexFiles(files []File) map[string]*patchIndex {
 		idx, err := indexPatch(f.Patch)
 		if err != nil {
 			s.t.Errorf("githubtest: patch of %s: %v", f.Filename, err)
-			idx = &patchIndex{lines: map[lineKey]lineLoc{}, positions: map[int]lineKey{}}
+			idx = &patchIndex{lines: map[lineKey]lineLoc{}, positions: map[int]lineKey{}, text: map[lineKey]string{}}
 		}
 		out[f.Filename] = idx
 	}
@@ -476,7 +544,10 @@ func (s *Server) Reviews(owner, name string, number int) []Review {
 	out := make([]Review, 0, len(p.reviews))
 	for _, r := range p.reviews {
 		c := *r
-		c.Comments = slices.Clone(r.Comments)
+		c.Comments = make([]ReviewComment, 0, len(r.Comments))
+		for _, rc := range r.Comments {
+			c.Comments = append(c.Comments, s.reviewComments[rc.ID].c)
+		}
 		out = append(out, c)
 	}
 	return out

@@ -125,6 +125,12 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}", s.withPR(s.handleGetPR))
 	m.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/files", s.withPR(s.handleListFiles))
 	m.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/comments", s.withPR(s.handleListPRComments))
+	m.HandleFunc("POST /repos/{owner}/{repo}/pulls/{number}/comments", s.withPR(s.handleCreatePRComment))
+	m.HandleFunc("POST /repos/{owner}/{repo}/pulls/{number}/comments/{id}/replies", s.withPR(s.handleCreateReply))
+	// /pulls/comments/{id}[/reactions] overlaps /pulls/{number}/files and the like, which
+	// ServeMux refuses to register side by side; these catch-alls dispatch it.
+	m.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/{rest...}", s.withRepo(s.handlePullsComment))
+	m.HandleFunc("POST /repos/{owner}/{repo}/pulls/{number}/{rest...}", s.withRepo(s.handlePullsComment))
 	m.HandleFunc("POST /repos/{owner}/{repo}/pulls/{number}/reviews", s.withPR(s.handleCreateReview))
 	m.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/reviews", s.withPR(s.handleListReviews))
 	m.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/reviews/{id}", s.withPR(s.handleGetReview))
@@ -137,9 +143,15 @@ func (s *Server) routes() *http.ServeMux {
 
 	m.HandleFunc("GET /repos/{owner}/{repo}/contents/{path...}", s.withRepo(s.handleGetContents))
 	m.HandleFunc("GET /repos/{owner}/{repo}/compare/{basehead...}", s.withRepo(s.handleCompare))
+	m.HandleFunc("GET /repos/{owner}/{repo}/git/blobs/{sha}", s.withRepo(s.handleGetBlob))
 	m.HandleFunc("GET /repos/{owner}/{repo}/collaborators/{user}/permission", s.withRepo(s.handlePermission))
 	m.HandleFunc("GET /repos/{owner}/{repo}/tarball/{ref}", s.withRepo(s.handleTarball))
 	m.HandleFunc("GET /codeload/{owner}/{repo}/legacy.tar.gz/{ref}", s.handleCodeload)
+
+	m.HandleFunc("POST /repos/{owner}/{repo}/check-runs", s.withRepo(s.handleCreateCheckRun))
+	m.HandleFunc("PATCH /repos/{owner}/{repo}/check-runs/{id}", s.withRepo(s.handleUpdateCheckRun))
+	m.HandleFunc("GET /repos/{owner}/{repo}/check-runs/{id}", s.withRepo(s.handleGetCheckRun))
+	m.HandleFunc("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", s.withRepo(s.handleListCheckRuns))
 	m.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "Not Found", docsRoot)
 	})
@@ -297,12 +309,32 @@ func (s *Server) repoJSON(base string, rs *repoState) map[string]any {
 		"owner":          s.userJSON(rs.owner),
 		"private":        rs.opts.Private,
 		"default_branch": rs.opts.DefaultBranch,
+		"size":           rs.sizeKB(),
 		"url":            base + "/repos/" + rs.owner + "/" + rs.name,
 		"html_url":       "https://github.com/" + rs.owner + "/" + rs.name,
 	}
 }
 
+// sizeKB is the repository's size as GitHub reports it, in KB.
+func (rs *repoState) sizeKB() int {
+	if rs.opts.SizeKB > 0 {
+		return rs.opts.SizeKB
+	}
+	n := 0
+	for _, files := range rs.contents {
+		for _, c := range files {
+			n += len(c)
+		}
+	}
+	return n/1024 + 1
+}
+
 func (s *Server) handleGetPR(c *call) {
+	writeJSON(c.w, http.StatusOK, s.prJSON(c))
+}
+
+// prJSON is a pull request as GitHub shows it, in the API and in webhook payloads.
+func (s *Server) prJSON(c *call) map[string]any {
 	p := c.pr.pr
 	headOwner, headRepo := c.repo.owner, s.repoJSON(c.base, c.repo)
 	if p.HeadRepo != "" {
@@ -318,7 +350,7 @@ func (s *Server) handleGetPR(c *call) {
 		deletions += f.Deletions
 	}
 	repoURL := c.base + "/repos/" + c.repo.owner + "/" + c.repo.name
-	writeJSON(c.w, http.StatusOK, map[string]any{
+	return map[string]any{
 		"id":            s.stableIDLocked(fmt.Sprintf("pr:%s#%d", repoKey(c.repo.owner, c.repo.name), p.Number)),
 		"number":        p.Number,
 		"state":         p.State,
@@ -339,7 +371,7 @@ func (s *Server) handleGetPR(c *call) {
 			"ref": p.BaseRef, "sha": p.BaseSHA, "repo": s.repoJSON(c.base, c.repo),
 			"label": c.repo.owner + ":" + p.BaseRef,
 		},
-	})
+	}
 }
 
 func filesJSON(files []File) []map[string]any {
@@ -377,22 +409,54 @@ func (s *Server) handleGetContents(c *call) {
 		ref = c.repo.opts.DefaultBranch
 	}
 	path := c.r.PathValue("path")
-	content, ok := c.repo.contents[ref][path]
+	files, _ := c.repo.tree(ref)
+	content, ok := files[path]
 	if !ok {
 		writeError(c.w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest/repos/contents#get-repository-content")
 		return
 	}
 	name := path[strings.LastIndexByte(path, '/')+1:]
+	// Like GitHub: a file over 1 MB comes without its content (encoding
+	// "none"); only the raw media type would return it.
+	encoding, body := "base64", encodeContent(content)
+	if len(content) > 1<<20 {
+		encoding, body = "none", ""
+	}
 	writeJSON(c.w, http.StatusOK, map[string]any{
 		"type":     "file",
-		"encoding": "base64",
+		"encoding": encoding,
 		"size":     len(content),
 		"name":     name,
 		"path":     path,
-		"content":  encodeContent(content),
+		"content":  body,
 		"sha":      gitBlobSHA(content),
 		"url":      fmt.Sprintf("%s/repos/%s/%s/contents/%s?ref=%s", c.base, c.repo.owner, c.repo.name, path, url.QueryEscape(ref)),
 	})
+}
+
+// handleGetBlob serves a blob of any ref's content by its SHA: raw with
+// Accept: application/vnd.github.raw (or .v3.raw), else as base64 JSON.
+func (s *Server) handleGetBlob(c *call) {
+	sha := c.r.PathValue("sha")
+	for _, files := range c.repo.contents {
+		for _, content := range files {
+			if gitBlobSHA(content) != sha {
+				continue
+			}
+			if strings.Contains(c.r.Header.Get("Accept"), ".raw") {
+				c.w.Header().Set("Content-Type", "application/vnd.github.raw")
+				c.w.WriteHeader(http.StatusOK)
+				_, _ = io.WriteString(c.w, content)
+				return
+			}
+			writeJSON(c.w, http.StatusOK, map[string]any{
+				"sha": sha, "size": len(content), "encoding": "base64", "content": encodeContent(content),
+				"url": fmt.Sprintf("%s/repos/%s/%s/git/blobs/%s", c.base, c.repo.owner, c.repo.name, sha),
+			})
+			return
+		}
+	}
+	writeError(c.w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest/git/blobs#get-a-blob")
 }
 
 func (s *Server) handleCompare(c *call) {

@@ -33,16 +33,19 @@ type patchIndex struct {
 	positions map[int]lineKey // position → the line it designates (RIGHT for context lines)
 	hunkText  []string        // raw text of each hunk, header included
 	hunkFirst []int           // position of the first line below each hunk's header
+	// text is each commentable line's content, without its marker: what a review comment on it
+	// is about, followed when later pushes move the line.
+	text map[lineKey]string
 }
 
 // indexPatch parses a GitHub file patch: hunks of a unified diff without the file headers.
 func indexPatch(patch string) (*patchIndex, error) {
 	if patch == "" {
-		return &patchIndex{lines: map[lineKey]lineLoc{}, positions: map[int]lineKey{}}, nil
+		return &patchIndex{lines: map[lineKey]lineLoc{}, positions: map[int]lineKey{}, text: map[lineKey]string{}}, nil
 	}
 	// Sized up front: a context line is indexed on both sides, so at most two entries a line.
 	n := strings.Count(patch, "\n") + 1
-	idx := &patchIndex{lines: make(map[lineKey]lineLoc, 2*n), positions: make(map[int]lineKey, n)}
+	idx := &patchIndex{lines: make(map[lineKey]lineLoc, 2*n), positions: make(map[int]lineKey, n), text: make(map[lineKey]string, 2*n)}
 	hunk, position := -1, 0
 	var oldLine, newLine, oldLeft, newLeft int
 	var text strings.Builder
@@ -92,11 +95,13 @@ func indexPatch(patch string) (*patchIndex, error) {
 		switch {
 		case strings.HasPrefix(l, "+"):
 			idx.lines[lineKey{sideRight, newLine}] = loc
+			idx.text[lineKey{sideRight, newLine}] = l[1:]
 			idx.positions[position] = lineKey{sideRight, newLine}
 			newLine++
 			newLeft--
 		case strings.HasPrefix(l, "-"):
 			idx.lines[lineKey{sideLeft, oldLine}] = loc
+			idx.text[lineKey{sideLeft, oldLine}] = l[1:]
 			idx.positions[position] = lineKey{sideLeft, oldLine}
 			oldLine++
 			oldLeft--
@@ -106,6 +111,9 @@ func indexPatch(patch string) (*patchIndex, error) {
 			// Context; GitHub drops the leading space of an empty context line in some patches.
 			idx.lines[lineKey{sideRight, newLine}] = loc
 			idx.lines[lineKey{sideLeft, oldLine}] = loc
+			ctxText := strings.TrimPrefix(l, " ")
+			idx.text[lineKey{sideRight, newLine}] = ctxText
+			idx.text[lineKey{sideLeft, oldLine}] = ctxText
 			idx.positions[position] = lineKey{sideRight, newLine}
 			oldLine++
 			newLine++

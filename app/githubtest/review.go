@@ -55,6 +55,7 @@ func (s *Server) handleCreateReview(c *call) {
 		return
 	}
 	c.pr.reviews = append(c.pr.reviews, review)
+	s.registerCommentsLocked(c.repo, c.pr, review)
 	writeJSON(c.w, http.StatusOK, s.reviewJSON(c, review))
 }
 
@@ -108,6 +109,8 @@ func (s *Server) validateReviewLocked(c *call, req draftReview) (*Review, string
 		rc.ID = s.newIDLocked()
 		rc.ReviewID = review.ID
 		rc.CommitID = commitID
+		rc.User = c.actor
+		rc.OriginalCommitID, rc.OriginalLine, rc.OriginalStartLine = commitID, rc.Line, rc.StartLine
 		review.Comments = append(review.Comments, rc)
 	}
 	return review, ""
@@ -227,34 +230,8 @@ func (s *Server) handleDeleteReview(c *call) {
 		return
 	}
 	c.pr.reviews = append(c.pr.reviews[:i], c.pr.reviews[i+1:]...)
+	s.forgetCommentsLocked(c.pr, r)
 	writeJSON(c.w, http.StatusOK, s.reviewJSON(c, r))
-}
-
-func (s *Server) handleListReviewComments(c *call) {
-	i, ok := s.findReview(c)
-	if !ok {
-		return
-	}
-	r := c.pr.reviews[i]
-	all := make([]map[string]any, 0, len(r.Comments))
-	for _, rc := range r.Comments {
-		all = append(all, s.reviewCommentJSON(c, r, rc))
-	}
-	writeJSON(c.w, http.StatusOK, paginate(c.w, c.r, all))
-}
-
-// handleListPRComments lists the inline comments of all submitted reviews of a pull request.
-func (s *Server) handleListPRComments(c *call) {
-	var all []map[string]any
-	for _, r := range c.pr.reviews {
-		if r.State == "PENDING" {
-			continue
-		}
-		for _, rc := range r.Comments {
-			all = append(all, s.reviewCommentJSON(c, r, rc))
-		}
-	}
-	writeJSON(c.w, http.StatusOK, paginate(c.w, c.r, all))
 }
 
 func (s *Server) prURL(c *call) string {
@@ -274,34 +251,6 @@ func (s *Server) reviewJSON(c *call, r *Review) map[string]any {
 	}
 	if !r.SubmittedAt.IsZero() {
 		m["submitted_at"] = r.SubmittedAt.Format(time.RFC3339)
-	}
-	return m
-}
-
-func (s *Server) reviewCommentJSON(c *call, r *Review, rc ReviewComment) map[string]any {
-	m := map[string]any{
-		"id":                     rc.ID,
-		"pull_request_review_id": r.ID,
-		"path":                   rc.Path,
-		"body":                   rc.Body,
-		"user":                   s.userJSON(r.User),
-		"commit_id":              rc.CommitID,
-		"original_commit_id":     rc.CommitID,
-		"diff_hunk":              rc.DiffHunk,
-		"position":               rc.Position,
-		"original_position":      rc.Position,
-		"line":                   rc.Line,
-		"original_line":          rc.Line,
-		"side":                   rc.Side,
-		"subject_type":           "line",
-		"pull_request_url":       s.prURL(c),
-		"html_url": fmt.Sprintf("https://github.com/%s/%s/pull/%d#discussion_r%d",
-			c.repo.owner, c.repo.name, c.pr.pr.Number, rc.ID),
-	}
-	if rc.StartLine != 0 {
-		m["start_line"] = rc.StartLine
-		m["original_start_line"] = rc.StartLine
-		m["start_side"] = rc.StartSide
 	}
 	return m
 }

@@ -26,6 +26,8 @@ type Metrics struct {
 	tokens       *prometheus.CounterVec
 	githubCalls  *prometheus.CounterVec
 	rateLimitRem *prometheus.GaugeVec
+	panics       prometheus.Counter
+	feedback     *prometheus.CounterVec
 }
 
 // New registers the instruments. depth reports the number of queued
@@ -34,7 +36,7 @@ func New(depth func(ctx context.Context) (int, error)) *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "codex_webhooks_total", Help: "Webhook deliveries by event and outcome (enqueued, duplicate, ignored, error, rejected).",
+			Name: "codex_webhooks_total", Help: "Webhook deliveries by event (the events the app subscribes to, or other) and outcome (enqueued, duplicate, ignored, malformed, error, rejected).",
 		}, []string{"event", "outcome"}),
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "codex_review_jobs_total", Help: "Review jobs finished, by outcome (done, retry, failed).",
@@ -52,8 +54,15 @@ func New(depth func(ctx context.Context) (int, error)) *Metrics {
 		rateLimitRem: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "codex_github_rate_limit_remaining", Help: "Requests left in GitHub's current rate-limit window, as last reported, by resource.",
 		}, []string{"resource"}),
+		panics: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "codex_http_panics_total", Help: "HTTP requests whose handling panicked (answered 500; a bug to report).",
+		}),
+		feedback: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "codex_feedback_total",
+			Help: "👍 (+1) and 👎 (-1) reactions added to the app's inline comments, by the finding's area and priority, as read at the pull request's next review.",
+		}, []string{"area", "priority", "reaction"}),
 	}
-	m.Registry.MustRegister(m.webhooks, m.jobs, m.jobDuration, m.tokens, m.githubCalls, m.rateLimitRem,
+	m.Registry.MustRegister(m.webhooks, m.jobs, m.jobDuration, m.tokens, m.githubCalls, m.rateLimitRem, m.panics, m.feedback,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if depth != nil {
 		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -76,8 +85,33 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
 }
 
-// Webhook counts one delivery.
-func (m *Metrics) Webhook(event, outcome string) { m.webhooks.WithLabelValues(event, outcome).Inc() }
+// webhookEvents are the event names codex_webhooks_total reports as
+// themselves: the app's subscriptions (app.yml) and GitHub's own
+// housekeeping events. The header is sent by anyone who can reach the
+// endpoint, signed or not, so any other name is counted as "other": a label
+// per value would let unsigned requests create series without bound.
+var webhookEvents = map[string]bool{
+	"issue_comment": true, "pull_request": true, "pull_request_review": true,
+	"pull_request_review_comment": true, "pull_request_review_thread": true,
+	"check_run": true, "check_suite": true, "ping": true,
+	"installation": true, "installation_repositories": true, "github_app_authorization": true,
+}
+
+// EventLabel is the event label for a delivery's X-GitHub-Event header.
+func EventLabel(event string) string {
+	if webhookEvents[event] {
+		return event
+	}
+	return "other"
+}
+
+// Webhook counts one delivery; event is the raw header (see EventLabel).
+func (m *Metrics) Webhook(event, outcome string) {
+	m.webhooks.WithLabelValues(EventLabel(event), outcome).Inc()
+}
+
+// Panic counts a request whose handling panicked.
+func (m *Metrics) Panic() { m.panics.Inc() }
 
 // Job records one job attempt.
 func (m *Metrics) Job(outcome string, d time.Duration) {
@@ -90,6 +124,26 @@ func (m *Metrics) Usage(u finding.Usage) {
 	m.tokens.WithLabelValues("prompt").Add(float64(u.PromptTokens))
 	m.tokens.WithLabelValues("cached_prompt").Add(float64(u.CachedPromptTokens))
 	m.tokens.WithLabelValues("completion").Add(float64(u.CompletionTokens))
+}
+
+// Feedback counts n reactions ("+1" or "-1") added to comments of findings
+// of area and priority. Values outside the known sets are counted as
+// "unknown", so the series stay few whatever the comments hold.
+func (m *Metrics) Feedback(area finding.Area, priority finding.Priority, reaction string, n int) {
+	if n <= 0 {
+		return
+	}
+	a, p := "unknown", "unknown"
+	if _, err := finding.ParseArea(string(area)); err == nil {
+		a = string(area)
+	}
+	if priority.Valid() {
+		p = priority.String()
+	}
+	if reaction != "+1" && reaction != "-1" {
+		reaction = "unknown"
+	}
+	m.feedback.WithLabelValues(a, p, reaction).Add(float64(n))
 }
 
 // GitHubTransport wraps a transport to count GitHub API calls and record

@@ -62,3 +62,22 @@ func TestMetrics(t *testing.T) {
 		t.Error("a failing depth query must show as -1, not as an empty queue")
 	}
 }
+
+func TestFeedback(t *testing.T) {
+	m := New(nil)
+	m.Feedback(finding.Security, finding.P1, "+1", 2)
+	m.Feedback(finding.Security, finding.P1, "+1", 1)
+	m.Feedback(finding.Bugs, finding.P0, "-1", 1)
+	m.Feedback("style", finding.Priority(9), "heart", 4)
+	m.Feedback(finding.Bugs, finding.P0, "-1", 0)
+	out := scrape(t, m)
+	for _, want := range []string{
+		`codex_feedback_total{area="security",priority="P1",reaction="+1"} 3`,
+		`codex_feedback_total{area="bugs",priority="P0",reaction="-1"} 1`,
+		`codex_feedback_total{area="unknown",priority="unknown",reaction="unknown"} 4`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}

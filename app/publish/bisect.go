@@ -95,7 +95,7 @@ func (s *search) probe(ctx context.Context, set []int) (bool, error) {
 // review listed is the app's own.
 func (p *publisher) deletePending(ctx context.Context) error {
 	var ids []int64
-	err := eachReview(ctx, p.retry, p.gh, p.t.Owner, p.t.Repo, p.t.Number, func(r *github.PullRequestReview) {
+	err := eachReview(ctx, p.gh, p.t.Owner, p.t.Repo, p.t.Number, func(r *github.PullRequestReview) {
 		if r.GetState() == statePending && p.byApp(r) {
 			ids = append(ids, r.GetID())
 		}

@@ -76,3 +76,47 @@ func React(ctx context.Context, gh *github.Client, owner, repo string, commentID
 	}
 	return nil
 }
+
+// ReactToReviewComment adds a reaction to a review comment (a comment in a
+// review thread): 👀 to acknowledge a question, 😕 to refuse one, 👍 as the
+// receipt of a learning or a dismissal. Like React, a retry cannot
+// duplicate it.
+func ReactToReviewComment(ctx context.Context, gh *github.Client, owner, repo string, commentID int64, content string) error {
+	if gh == nil {
+		return fmt.Errorf("react to review comment %d in %s/%s: no GitHub client", commentID, owner, repo)
+	}
+	if !reactions[content] {
+		return fmt.Errorf("react to review comment %d in %s/%s: unknown reaction %q", commentID, owner, repo, content)
+	}
+	_, err := retry(ctx, retrier{}, func(ctx context.Context) (*github.Reaction, error) {
+		out, _, err := gh.Reactions.CreatePullRequestCommentReaction(ctx, owner, repo, commentID, content)
+		return out, err
+	}, nil)
+	if err != nil {
+		return fmt.Errorf("react %q to review comment %d in %s/%s: %w", content, commentID, owner, repo, err)
+	}
+	return nil
+}
+
+// Reply posts a reply in the review thread whose first comment is
+// threadID (GitHub refuses replies to replies). A body over
+// render.MaxBodyChars is cut, with a note. Throttling and server errors
+// are retried like PostComment's; the caller marks its replies so that a
+// job retried after a 5xx can see whether the reply landed.
+func Reply(ctx context.Context, gh *github.Client, owner, repo string, number int, threadID int64, body string) error {
+	if gh == nil {
+		return fmt.Errorf("reply in thread %d on %s/%s#%d: no GitHub client", threadID, owner, repo, number)
+	}
+	if strings.TrimSpace(body) == "" {
+		return fmt.Errorf("reply in thread %d on %s/%s#%d: empty body", threadID, owner, repo, number)
+	}
+	body = capBody(body)
+	_, err := retry(ctx, retrier{}, func(ctx context.Context) (*github.PullRequestComment, error) {
+		out, _, err := gh.PullRequests.CreateCommentInReplyTo(ctx, owner, repo, number, body, threadID)
+		return out, err
+	}, nil)
+	if err != nil {
+		return fmt.Errorf("reply in thread %d on %s/%s#%d: %w", threadID, owner, repo, number, err)
+	}
+	return nil
+}

@@ -22,12 +22,6 @@ const (
 	EventRequestChanges = "REQUEST_CHANGES"
 )
 
-// maxInlineComments caps Options.MaxComments. GitHub publishes no limit on
-// comments per review, but every comment is a notification and content
-// creation is what secondary rate limits count; a review with more is
-// noise, and the rest is still listed in the summary.
-const maxInlineComments = 100
-
 // Reasons shown in the summary for findings moved there while publishing.
 const (
 	reasonRefused = "GitHub refused this location"
@@ -52,8 +46,10 @@ type Options struct {
 	// Summary renders the review body. Its State field is replaced by the
 	// new state marker.
 	Summary render.SummaryOptions
-	// MaxComments caps the inline comments (review.DefaultMaxComments when 0);
-	// findings over the cap are listed in the summary.
+	// MaxComments caps the inline comments (review.DefaultMaxComments when
+	// 0, review.MaxInlineComments at most); findings over the cap are
+	// listed in the summary. This is the one place the cap applies: only
+	// here is it known which findings an earlier review already posted.
 	MaxComments int
 	// BotLogin is the app's login. When set, the check made after an
 	// ambiguous failure (a 5xx to the post, which GitHub may have carried
@@ -63,6 +59,10 @@ type Options struct {
 	// Request identifies the request this review answers; it is kept in
 	// the state marker so that a retried job can see its review landed.
 	Request string
+	// Signature identifies what was asked of the review; it is kept in
+	// the state marker so that the same request for the same head can be
+	// answered with a link to this review.
+	Signature string
 	// Sleep waits between retries; nil waits on a real timer. Tests
 	// replace it so that they never sleep.
 	Sleep SleepFunc
@@ -77,6 +77,9 @@ type Posted struct {
 	// MovedToSummary counts findings placed inline by the engine but shown
 	// in the summary instead: over MaxComments, or refused by GitHub.
 	MovedToSummary int
+	// Standing counts findings an earlier review posted that this one
+	// found again: listed in the summary as still applying.
+	Standing int
 }
 
 // Publish posts res as one review on the pull request: the findings placed
@@ -152,6 +155,9 @@ type publisher struct {
 	inline []int
 	// moved counts findings moved to the summary by publishing.
 	moved int
+	// standing are the findings an earlier review posted that this one
+	// found again: not posted twice, but counted and listed.
+	standing []review.Reviewed
 	// base is the result to render, with findings replaced per attempt.
 	base review.Result
 	// marker is the new state marker.
@@ -170,16 +176,25 @@ func (p *publisher) plan(res *review.Result, prev State) {
 	if limit <= 0 {
 		limit = review.DefaultMaxComments
 	}
-	limit = min(limit, maxInlineComments)
+	limit = min(limit, review.MaxInlineComments)
 
-	state := State{Head: p.t.HeadSHA, Fingerprints: append([]string(nil), prev.Fingerprints...), Request: p.opt.Request}
+	state := State{Head: p.t.HeadSHA, Fingerprints: append([]string(nil), prev.Fingerprints...), Request: p.opt.Request,
+		Signature: p.opt.Signature, Verdict: res.Verdict.Correctness, Counts: make([]int, 4)}
 	for _, f := range res.Findings {
-		if f.Fingerprint != "" && before[f.Fingerprint] {
+		if pr := finding.Priority(f.Priority); pr.Valid() {
+			state.Counts[pr]++
+		}
+		if postedBefore(f, before) {
+			// Found again: it still applies, and the summary says so
+			// instead of posting it twice.
+			p.standing = append(p.standing, f)
 			continue
 		}
-		if f.Fingerprint != "" && !added[f.Fingerprint] {
-			added[f.Fingerprint] = true
-			state.Fingerprints = append(state.Fingerprints, f.Fingerprint)
+		for _, fp := range append([]string{f.Fingerprint}, f.Aliases...) {
+			if fp != "" && !added[fp] {
+				added[fp] = true
+				state.Fingerprints = append(state.Fingerprints, fp)
+			}
 		}
 		if f.Placement.Inline {
 			switch {
@@ -197,6 +212,20 @@ func (p *publisher) plan(res *review.Result, prev State) {
 	}
 	p.base = *res
 	p.marker = state.Marker()
+}
+
+// postedBefore reports whether an earlier review posted f, under its own
+// fingerprint or that of another report merged into it.
+func postedBefore(f review.Reviewed, before map[string]bool) bool {
+	if f.Fingerprint != "" && before[f.Fingerprint] {
+		return true
+	}
+	for _, fp := range f.Aliases {
+		if before[fp] {
+			return true
+		}
+	}
+	return false
 }
 
 // placeable reports whether an inline placement can be sent to GitHub as
@@ -268,6 +297,7 @@ func (p *publisher) posted(rev *github.PullRequestReview, err error) (Posted, er
 		URL:            rev.GetHTMLURL(),
 		Inline:         len(p.inline),
 		MovedToSummary: p.moved,
+		Standing:       len(p.standing),
 	}, nil
 }
 
@@ -294,14 +324,9 @@ func (p *publisher) drop(idx []int, reason string) {
 func (p *publisher) body() string {
 	r := p.base
 	r.Findings = p.findings
-	// Output.Findings mirrors Findings; findings left out because they were
-	// posted before must not come back through it.
-	r.Output.Findings = make([]finding.Finding, len(p.findings))
-	for i, f := range p.findings {
-		r.Output.Findings[i] = f.Finding
-	}
 	so := p.opt.Summary
 	so.State = p.marker
+	so.Standing = p.standing
 	return render.Summary(&r, so)
 }
 
@@ -338,7 +363,7 @@ func (p *publisher) landed(ctx context.Context) (*github.PullRequestReview, bool
 		return nil, false, nil
 	}
 	var found *github.PullRequestReview
-	err := eachReview(ctx, p.retry, p.gh, p.t.Owner, p.t.Repo, p.t.Number, func(r *github.PullRequestReview) {
+	err := eachReview(ctx, p.gh, p.t.Owner, p.t.Repo, p.t.Number, func(r *github.PullRequestReview) {
 		if r.GetState() == statePending || r.GetCommitID() != p.t.HeadSHA || !p.byApp(r) {
 			return
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-github/v66/github"
 
+	"github.com/codex-review/codex-review/app/ghretry"
 	"github.com/codex-review/codex-review/app/githubtest"
 	"github.com/codex-review/codex-review/app/publish"
 	"github.com/codex-review/codex-review/review"
@@ -156,17 +157,10 @@ func summaryOnly(n int, path string) review.Reviewed {
 }
 
 func result(fs ...review.Reviewed) *review.Result {
-	r := &review.Result{
-		Output: finding.Output{
-			OverallCorrectness: finding.CorrectnessBad, OverallExplanation: "The change has problems.",
-			OverallConfidenceScore: 0.7,
-		},
+	return &review.Result{
+		Verdict:  review.Verdict{Correctness: finding.CorrectnessBad, Explanation: "The change has problems.", Confidence: 0.7},
 		Findings: fs,
 	}
-	for _, f := range fs {
-		r.Output.Findings = append(r.Output.Findings, f.Finding)
-	}
-	return r
 }
 
 func fingerprints(fs ...review.Reviewed) []string {
@@ -467,10 +461,22 @@ func TestPublishIncremental(t *testing.T) {
 	if want := []string{render.InlineBody(gs[3]), render.InlineBody(gs[4])}; !slices.Equal(bodies, want) {
 		t.Errorf("second review re-posted or missed findings: %d comments", len(bodies))
 	}
-	for _, old := range gs[:3] {
-		if strings.Contains(rv.Body, strings.TrimPrefix(old.Title, "[P1] ")) {
-			t.Errorf("summary repeats %q, posted before", old.Title)
+	// The old issues found again are not posted twice: the summary lists
+	// them by title as still applying, without their bodies or markers;
+	// the one not found again is not mentioned.
+	for _, old := range gs[1:3] {
+		if !strings.Contains(rv.Body, "- **[P1] "+strings.TrimPrefix(old.Title, "[P1] ")+"**") {
+			t.Errorf("summary does not list %q as still applying:\n%s", old.Title, rv.Body)
 		}
+		if strings.Contains(rv.Body, old.Body) || strings.Contains(rv.Body, render.FingerprintMarker(old.Fingerprint)) {
+			t.Errorf("summary repeats %q in full, posted before", old.Title)
+		}
+	}
+	if strings.Contains(rv.Body, strings.TrimPrefix(gs[0].Title, "[P1] ")) {
+		t.Errorf("summary mentions %q, not found again", gs[0].Title)
+	}
+	if !strings.Contains(rv.Body, "2 new findings: 2 posted inline, 0 listed below. 2 findings posted by earlier reviews still apply") || posted.Standing != 2 {
+		t.Errorf("summary does not count the earlier findings that still apply (Posted %+v):\n%s", posted, rv.Body)
 	}
 	st, err := publish.LastState(context.Background(), e.gh, owner, repo, number, e.srv.BotLogin())
 	if err != nil {
@@ -480,15 +486,25 @@ func TestPublishIncremental(t *testing.T) {
 		t.Errorf("state after the second review = %+v, want head %s and %v", st, head2, want)
 	}
 
-	// Nothing new at all: a short review that says so, state unchanged but
-	// for the head.
+	// Nothing new, but two earlier findings found again: not "no
+	// findings", which a maintainer would read as "fixed".
 	if _, err := e.publish(t, result(gs[1], gs[4]), st, publish.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	visible, _ = e.reviews()
 	last := visible[len(visible)-1]
-	if len(last.Comments) != 0 || !strings.Contains(last.Body, "No findings") {
+	if len(last.Comments) != 0 || strings.Contains(last.Body, "No findings") ||
+		!strings.Contains(last.Body, "**No new findings.** 2 findings posted by earlier reviews still apply") {
 		t.Errorf("review with nothing new has %d comments and body:\n%s", len(last.Comments), last.Body)
+	}
+
+	// Nothing found at all: now "no findings" is true.
+	if _, err := e.publish(t, result(), st, publish.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	visible, _ = e.reviews()
+	if last := visible[len(visible)-1]; !strings.Contains(last.Body, "No findings at or above the priority threshold.") {
+		t.Errorf("review without findings:\n%s", last.Body)
 	}
 }
 
@@ -810,5 +826,67 @@ func TestPublishUnknownHead(t *testing.T) {
 	}
 	if vis, pend := e.creates(); len(vis) != 1 || len(pend) != 0 {
 		t.Errorf("%d posts and %d pending probes, want 1 and none: no search for a commit problem", len(vis), len(pend))
+	}
+}
+
+// TestPublishRecognisesMergedReports: a problem first posted under one
+// pass's fingerprint and found again with another pass's report first is
+// still known as posted, through the merged report's aliases.
+func TestPublishRecognisesMergedReports(t *testing.T) {
+	e := newEnv(t)
+	gs := good()
+	first := gs[1]
+	first.Aliases = []string{"a11a5a11a5a11a50"}
+	if _, err := e.publish(t, result(first), publish.State{}, publish.Options{Signature: "5151515151515151"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := publish.LastState(context.Background(), e.gh, owner, repo, number, e.srv.BotLogin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{first.Fingerprint, "a11a5a11a5a11a50"}; !slices.Equal(st.Fingerprints, want) {
+		t.Errorf("state fingerprints %v, want the finding's and its alias %v", st.Fingerprints, want)
+	}
+	if st.Signature != "5151515151515151" || st.Verdict != finding.CorrectnessBad || !slices.Equal(st.Counts, []int{0, 1, 0, 0}) {
+		t.Errorf("state = %+v, want the request's signature, the verdict and the counts", st)
+	}
+
+	again := gs[1]
+	again.Fingerprint, again.Aliases = "a11a5a11a5a11a50", []string{"0000000000000bad"}
+	posted, err := e.publish(t, result(again), st, publish.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if posted.Inline != 0 || posted.Standing != 1 {
+		t.Errorf("Posted = %+v, want the finding recognised as posted before", posted)
+	}
+}
+
+// TestReadsAreRetriedOnce checks that a GitHub read that keeps failing is
+// retried by the client's transport only (app/ghretry, as serve installs
+// it), not again by publish around it: a persistent 502 on the reviews
+// list costs ghretry.MaxAttempts calls, not MaxAttempts squared.
+func TestReadsAreRetriedOnce(t *testing.T) {
+	e := newEnv(t)
+	tr := &ghretry.Transport{Next: e.srv.Client().Transport, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}
+	gh, err := github.NewClient(&http.Client{Transport: tr}).WithEnterpriseURLs(e.srv.URL(), e.srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.FailNext(http.MethodGet, reviewsPath, 100, http.StatusBadGateway, nil)
+	if _, err := publish.AppReviews(context.Background(), gh, owner, repo, number, "codex-review[bot]"); err == nil {
+		t.Fatal("a reviews list that always fails was read")
+	}
+	if _, err := publish.FindCheckRun(context.Background(), gh, owner, repo, head, "x"); err != nil {
+		t.Fatalf("FindCheckRun: %v", err)
+	}
+	calls := 0
+	for _, r := range e.srv.Requests() {
+		if r.Method == http.MethodGet && r.Path == fmt.Sprintf("/repos/%s/%s/pulls/%d/reviews", owner, repo, number) {
+			calls++
+		}
+	}
+	if calls != ghretry.MaxAttempts {
+		t.Errorf("%d calls to the reviews list, want %d (the transport's retries only)", calls, ghretry.MaxAttempts)
 	}
 }

@@ -23,7 +23,23 @@ type State struct {
 	// review, an automatic trigger). A job retried after its review was
 	// posted finds its own request here and does not post again.
 	Request string
+	// Signature identifies what was asked of the review (areas,
+	// instructions, configuration); a later request with the same
+	// signature for the same head is answered with a link to this review.
+	Signature string
+	// Verdict is the review's overall_correctness, and Counts the number
+	// of its findings (new and still standing) by priority, P0 first: what
+	// a reply to a repeated request tells.
+	Verdict string
+	Counts  []int
 }
+
+// Limits on the request signature and counts read back from a marker.
+const (
+	maxSignatureChars = 64
+	maxVerdictChars   = 32
+	maxCount          = 1 << 20
+)
 
 // stateKey names the summary's hidden state marker.
 const stateKey = "state"
@@ -55,6 +71,18 @@ type stateJSON struct {
 	H string   `json:"h"`
 	F []string `json:"f,omitempty"`
 	R string   `json:"r,omitempty"`
+	S string   `json:"s,omitempty"`
+	C string   `json:"c,omitempty"`
+	N []int    `json:"n,omitempty"`
+}
+
+// encoded is the state's JSON form with the fingerprints from i on.
+func (s State) encoded(i int) stateJSON {
+	j := stateJSON{V: stateVersion, H: s.Head, R: s.Request, S: s.Signature, C: s.Verdict, N: s.Counts}
+	if i < len(s.Fingerprints) {
+		j.F = s.Fingerprints[i:]
+	}
+	return j
 }
 
 // Marker renders the state as a hidden marker for SummaryOptions.State:
@@ -67,7 +95,7 @@ func (s State) Marker() string {
 	if s.Head == "" || !ok {
 		return ""
 	}
-	b, err := json.Marshal(stateJSON{V: stateVersion, H: s.Head, F: s.Fingerprints[len(s.Fingerprints)-keep:], R: s.Request})
+	b, err := json.Marshal(s.encoded(len(s.Fingerprints) - keep))
 	if err != nil {
 		// Marshalling strings and ints cannot fail.
 		return ""
@@ -83,7 +111,7 @@ func (s State) fitting() (int, bool) {
 	fits := func(jsonLen int) bool {
 		return overhead+base64.RawStdEncoding.EncodedLen(jsonLen) <= maxStateChars
 	}
-	head, err := json.Marshal(stateJSON{V: stateVersion, H: s.Head, R: s.Request})
+	head, err := json.Marshal(s.encoded(len(s.Fingerprints)))
 	if err != nil || !fits(len(head)) {
 		return 0, false
 	}
@@ -133,10 +161,16 @@ func decodeState(v string) (State, bool) {
 		return State{}, false
 	}
 	var j stateJSON
-	if err := json.Unmarshal(b, &j); err != nil || j.V != stateVersion || !validHead(j.H) || len(j.R) > maxRequestChars {
+	if err := json.Unmarshal(b, &j); err != nil || j.V != stateVersion || !validHead(j.H) || len(j.R) > maxRequestChars ||
+		len(j.S) > maxSignatureChars || len(j.C) > maxVerdictChars || len(j.N) > 4 {
 		return State{}, false
 	}
-	s := State{Head: j.H, Request: j.R}
+	for _, n := range j.N {
+		if n < 0 || n > maxCount {
+			return State{}, false
+		}
+	}
+	s := State{Head: j.H, Request: j.R, Signature: j.S, Verdict: j.C, Counts: j.N}
 	seen := make(map[string]bool, len(j.F))
 	for _, fp := range j.F {
 		if fp == "" || len(fp) > maxFingerprintChars || seen[fp] {
@@ -165,30 +199,61 @@ func validHead(h string) bool {
 // reviewsPerPage is the largest page GitHub serves for review lists.
 const reviewsPerPage = 100
 
-// LastState returns the state of the newest submitted review on the pull
-// request written by botLogin (the app's login, e.g. "codex-review[bot]").
-// Markers in reviews by anyone else are ignored: anyone can paste one into
-// a review to make the app skip findings. A pull request without such a
-// review has the zero State. Throttling and server errors are retried a
-// bounded number of times, waiting on a real timer.
-func LastState(ctx context.Context, gh *github.Client, owner, repo string, number int, botLogin string) (State, error) {
+// AppReview is a submitted review written by the app.
+type AppReview struct {
+	ID  int64
+	URL string
+	// CommitID is the head the review was posted on.
+	CommitID string
+	// State is the review's state marker; HasState is false for a review
+	// without a valid one.
+	State    State
+	HasState bool
+}
+
+// AppReviews returns the submitted reviews of the pull request written by
+// botLogin (the app's login, e.g. "codex-review[bot]"), oldest first.
+// Reviews by anyone else are left out: anyone can paste a state marker
+// into a review to make the app skip findings. Throttling and server
+// errors are retried a bounded number of times, waiting on a real timer.
+func AppReviews(ctx context.Context, gh *github.Client, owner, repo string, number int, botLogin string) ([]AppReview, error) {
 	if gh == nil || botLogin == "" {
-		return State{}, fmt.Errorf("read review state of %s/%s#%d: missing client or bot login", owner, repo, number)
+		return nil, fmt.Errorf("read the reviews of %s/%s#%d: missing client or bot login", owner, repo, number)
 	}
-	var last State
-	err := eachReview(ctx, retrier{}, gh, owner, repo, number, func(r *github.PullRequestReview) {
+	var out []AppReview
+	err := eachReview(ctx, gh, owner, repo, number, func(r *github.PullRequestReview) {
 		if !strings.EqualFold(r.GetUser().GetLogin(), botLogin) || r.GetState() == statePending {
 			return
 		}
-		// Reviews are listed oldest first, so a later one replaces it.
-		if s, ok := ParseState(r.GetBody()); ok {
-			last = s
-		}
+		s, ok := ParseState(r.GetBody())
+		out = append(out, AppReview{ID: r.GetID(), URL: r.GetHTMLURL(), CommitID: r.GetCommitID(), State: s, HasState: ok})
 	})
 	if err != nil {
-		return State{}, fmt.Errorf("read review state of %s/%s#%d: %w", owner, repo, number, err)
+		return nil, fmt.Errorf("read the reviews of %s/%s#%d: %w", owner, repo, number, err)
 	}
-	return last, nil
+	return out, nil
+}
+
+// Latest is the state of the newest of the app's reviews that carries
+// one; the zero State when none does.
+func Latest(reviews []AppReview) State {
+	for i := len(reviews) - 1; i >= 0; i-- {
+		if reviews[i].HasState {
+			return reviews[i].State
+		}
+	}
+	return State{}
+}
+
+// LastState returns the state of the newest submitted review on the pull
+// request written by botLogin that carries one (AppReviews, then Latest).
+// A pull request without such a review has the zero State.
+func LastState(ctx context.Context, gh *github.Client, owner, repo string, number int, botLogin string) (State, error) {
+	reviews, err := AppReviews(ctx, gh, owner, repo, number, botLogin)
+	if err != nil {
+		return State{}, err
+	}
+	return Latest(reviews), nil
 }
 
 // statePending is the state of a review that is not submitted: only its
@@ -196,32 +261,24 @@ func LastState(ctx context.Context, gh *github.Client, owner, repo string, numbe
 const statePending = "PENDING"
 
 // eachReview calls fn with every review of the pull request, oldest first,
-// following pagination.
-func eachReview(ctx context.Context, r retrier, gh *github.Client, owner, repo string, number int, fn func(*github.PullRequestReview)) error {
+// following pagination. Reads are not retried here: the client's transport
+// (app/ghretry, installed by serve) retries every GitHub read, and a second
+// loop around it would multiply the calls of a GitHub outage.
+func eachReview(ctx context.Context, gh *github.Client, owner, repo string, number int, fn func(*github.PullRequestReview)) error {
 	opt := &github.ListOptions{PerPage: reviewsPerPage}
 	for {
-		type page struct {
-			reviews []*github.PullRequestReview
-			next    int
-		}
-		p, err := retry(ctx, r, func(ctx context.Context) (page, error) {
-			rs, resp, err := gh.PullRequests.ListReviews(ctx, owner, repo, number, opt)
-			if err != nil {
-				return page{}, err
-			}
-			return page{reviews: rs, next: resp.NextPage}, nil
-		}, nil)
+		rs, resp, err := gh.PullRequests.ListReviews(ctx, owner, repo, number, opt)
 		if err != nil {
 			return fmt.Errorf("list reviews (page %d): %w", max(opt.Page, 1), err)
 		}
-		for _, rv := range p.reviews {
+		for _, rv := range rs {
 			if rv != nil {
 				fn(rv)
 			}
 		}
-		if p.next == 0 || p.next <= opt.Page {
+		if resp.NextPage == 0 || resp.NextPage <= opt.Page {
 			return nil
 		}
-		opt.Page = p.next
+		opt.Page = resp.NextPage
 	}
 }

@@ -38,6 +38,8 @@ func TestStateRoundTrip(t *testing.T) {
 		{"sha-256 head", State{Head: strings.Repeat("ab", 32), Fingerprints: fps(3)}},
 		{"hundreds", State{Head: head1, Fingerprints: fps(500)}},
 		{"with request", State{Head: head1, Fingerprints: fps(2), Request: "comment:492700400"}},
+		{"with signature, verdict and counts", State{Head: head1, Fingerprints: fps(2), Request: "auto",
+			Signature: "0123456789abcdef", Verdict: "patch is incorrect", Counts: []int{0, 5, 1, 0}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,7 +52,8 @@ func TestStateRoundTrip(t *testing.T) {
 			if !ok {
 				t.Fatalf("ParseState did not find the state in %q", body)
 			}
-			if got.Head != tt.state.Head || !slices.Equal(got.Fingerprints, tt.state.Fingerprints) || got.Request != tt.state.Request {
+			if got.Head != tt.state.Head || !slices.Equal(got.Fingerprints, tt.state.Fingerprints) || got.Request != tt.state.Request ||
+				got.Signature != tt.state.Signature || got.Verdict != tt.state.Verdict || !slices.Equal(got.Counts, tt.state.Counts) {
 				t.Errorf("ParseState = %+v, want %+v", got, tt.state)
 			}
 		})
@@ -99,6 +102,10 @@ func TestParseStateRefuses(t *testing.T) {
 		{"empty fingerprint", rawState(`{"v":1,"h":"` + head1 + `","f":[""]}`)},
 		{"duplicate fingerprint", rawState(`{"v":1,"h":"` + head1 + `","f":["a","a"]}`)},
 		{"fingerprint too long", rawState(`{"v":1,"h":"` + head1 + `","f":["` + strings.Repeat("a", 129) + `"]}`)},
+		{"signature too long", rawState(`{"v":1,"h":"` + head1 + `","s":"` + strings.Repeat("a", 65) + `"}`)},
+		{"verdict too long", rawState(`{"v":1,"h":"` + head1 + `","c":"` + strings.Repeat("a", 33) + `"}`)},
+		{"too many counts", rawState(`{"v":1,"h":"` + head1 + `","n":[1,2,3,4,5]}`)},
+		{"negative count", rawState(`{"v":1,"h":"` + head1 + `","n":[0,-1]}`)},
 		{"inside a code fence", "```\n" + State{Head: head1}.Marker() + "\n```"},
 		{"other key", render.Marker("fingerprint", "00aa11bb22cc33dd")},
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/codex-review/codex-review/app/job"
 	"github.com/codex-review/codex-review/app/store"
 	"github.com/codex-review/codex-review/app/store/storetest"
 )
@@ -28,7 +29,7 @@ func BenchmarkEnqueue(b *testing.B) {
 			if err != nil {
 				b.Fatalf("New: %v", err)
 			}
-			a := ReviewArgs{Repo: "octo/widgets", Installation: 42, HeadSHA: "c0ffee", RequestKey: "auto:opened", Trigger: "pull_request"}
+			a := job.Job{Repo: "octo/widgets", Installation: 42, HeadSHA: "c0ffee", RequestKey: "auto", Source: job.Automatic, Action: job.Review, Event: job.Opened, Post: true}
 			var latencies []time.Duration
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {

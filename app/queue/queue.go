@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -26,46 +27,11 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
+	"github.com/rs/zerolog"
 
+	"github.com/codex-review/codex-review/app/job"
 	"github.com/codex-review/codex-review/app/store"
 )
-
-// Kind is the River job kind of a review. It is stored with every job, so
-// it must never change.
-const Kind = "codex_review"
-
-// ReviewArgs is what a review job carries. The fields tagged `river:"unique"`
-// are the job's identity: a second job with the same repository, pull
-// request, head SHA and request key is a duplicate.
-type ReviewArgs struct {
-	// Repo is "owner/name".
-	Repo         string `json:"repo" river:"unique"`
-	Installation int64  `json:"installation"`
-	PR           int    `json:"pr" river:"unique"`
-	HeadSHA      string `json:"head_sha" river:"unique"`
-	BaseSHA      string `json:"base_sha"`
-	// RequestKey names the request: the triggering comment's id, the REST
-	// API review id, or "auto:<action>" for automatic reviews.
-	RequestKey   string   `json:"request_key" river:"unique"`
-	Trigger      string   `json:"trigger"`
-	Areas        []string `json:"areas,omitempty"`
-	Instructions string   `json:"instructions,omitempty"`
-	ReviewID     string   `json:"review_id,omitempty"`
-	CommentID    int64    `json:"comment_id,omitempty"`
-	Requester    string   `json:"requester,omitempty"`
-	// BeforeSHA is the previous head of a push.
-	BeforeSHA string `json:"before_sha,omitempty"`
-	// AuthorAssociation is the commenter's association from the payload,
-	// which settles most permission checks without an API call.
-	AuthorAssociation string `json:"author_association,omitempty"`
-	// Reply is the text to post for help and unknown commands.
-	Reply string `json:"reply,omitempty"`
-	// Delivery is the webhook delivery id, for logs.
-	Delivery string `json:"delivery,omitempty"`
-}
-
-// Kind implements river.JobArgs.
-func (ReviewArgs) Kind() string { return Kind }
 
 // uniqueStates are the job states in which a job blocks a duplicate. They
 // include completed, so a webhook redelivered after its review ran does not
@@ -88,11 +54,12 @@ var queuedStates = []rivertype.JobState{
 	rivertype.JobStateRetryable,
 }
 
-// InsertOpts implements river.JobArgsWithInsertOpts, so every insert of a
-// review, whatever the caller, is unique and tagged with its pull request.
-func (a ReviewArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Tags:       []string{pullTag(a.Repo, a.PR)},
+// insertOpts makes every insert of a job unique by its identity (the
+// fields of job.Job tagged `river:"unique"`) and tags it with its pull
+// request.
+func insertOpts(j job.Job) *river.InsertOpts {
+	return &river.InsertOpts{
+		Tags:       []string{pullTag(j.Repo, j.PR)},
 		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates},
 	}
 }
@@ -105,24 +72,6 @@ func pullTag(repo string, pr int) string {
 	return "pr_" + hex.EncodeToString(sum[:12])
 }
 
-func (a ReviewArgs) validate() error {
-	owner, name, ok := strings.Cut(a.Repo, "/")
-	switch {
-	case !ok || owner == "" || name == "" || strings.Contains(name, "/"):
-		return fmt.Errorf("repo %q is not owner/name", a.Repo)
-	case a.PR <= 0:
-		return fmt.Errorf("pull request number %d is not positive", a.PR)
-	case a.HeadSHA == "" && a.CommentID == 0:
-		// A comment does not carry the head it was written on; its review
-		// takes the pull request's head when it runs. Every other request
-		// names its head.
-		return errors.New("head SHA is empty")
-	case a.RequestKey == "":
-		return errors.New("request key is empty")
-	}
-	return nil
-}
-
 // Job is a review job as the handler sees it.
 type Job struct {
 	ID int64
@@ -132,7 +81,7 @@ type Job struct {
 	// MaxAttempts is Config.MaxAttempts: the attempt that fails with
 	// Attempt == MaxAttempts is the last.
 	MaxAttempts int
-	Args        ReviewArgs
+	Args        job.Job
 	InsertedAt  time.Time
 }
 
@@ -155,6 +104,37 @@ type Handler interface {
 // pull request arrived, so the app can mark its review cancelled.
 type Superseder interface {
 	Superseded(ctx context.Context, job Job)
+}
+
+// Canceller is an optional interface of a Handler: Cancelled is called once
+// for a job cancelled while it ran (Cancel), after Review returned, with a
+// context of its own, so the app can say the review was cancelled. Cancel
+// also calls it, once, for a queued job that a worker had taken before (to
+// be retried, or waiting its turn): what that worker began, such as a
+// check run in progress, is ended nowhere else.
+type Canceller interface {
+	Cancelled(ctx context.Context, job Job)
+}
+
+// Waiter is an optional interface of a Handler: Waiting is called once for
+// a job that has to wait because another job of its pull request is
+// running, before it waits, so that the app can acknowledge the request at
+// once rather than when the job's turn comes. What it returns is kept with
+// the job and handed back in Job.Args.Waited every time the job is handled
+// again, and Waiting is not called again for it. finished means the job
+// needs no turn at all (its requester may not ask for it): it is complete.
+// Waiting's context ends after a third of a lease (Config.Lease), so that
+// the job, which holds no lease yet, is never taken for an orphan; an error
+// is logged, and the job waits as if Waiting had done what it returned.
+type Waiter interface {
+	Waiting(ctx context.Context, job Job, busy Busy) (waited job.Waited, finished bool, err error)
+}
+
+// Busy is what a waiting job waits for.
+type Busy struct {
+	// Holder is the job running on the pull request; nil when it could not
+	// be read (it may have just finished).
+	Holder *job.Job
 }
 
 // ErrInterrupted is the error passed to Handler.Failed when a job's last
@@ -202,10 +182,14 @@ const (
 	// three days be redelivered.
 	DefaultRetention = 7 * 24 * time.Hour
 
-	// rescueMargin is added to the job timeout to decide when a running job
-	// is stuck: its worker must have died, since a live one would have hit
-	// the timeout.
-	rescueMargin = 10 * time.Minute
+	// DefaultLease is how long a running review's lease lasts unless
+	// renewed (see Config.Lease): a review whose process died runs again
+	// about this long after its last renewal.
+	DefaultLease = 30 * time.Second
+	// DefaultBusyWait is how long a review waits before trying again when
+	// another review of the same pull request is running.
+	DefaultBusyWait = 3 * time.Second
+
 	// failedTimeout bounds Handler.Failed.
 	failedTimeout = time.Minute
 	// cancelGrace is how long Stop waits, after cancelling running jobs, for
@@ -241,10 +225,20 @@ type Config struct {
 	Backoff func(attempt int) time.Duration
 	// JobTimeout bounds one attempt.
 	JobTimeout time.Duration
-	// RescueAfter is how long a job may be running before it is taken for
-	// the leftover of a dead process and run again. It must be at least
-	// JobTimeout; the default is JobTimeout plus ten minutes.
-	RescueAfter time.Duration
+	// Lease is how long a running review holds its job without renewing:
+	// it renews every Lease/3, stops itself when it could not renew for
+	// 5/6 of a lease (so that it never runs on once another process may
+	// have taken the job over), and every process looks for expired leases
+	// every Lease/6, putting those jobs back to run again. The lease is also
+	// the lock of the job's pull request, so one pull request is reviewed
+	// by one job at a time across workers and replicas.
+	Lease time.Duration
+	// BusyWait is how long a job waits before trying again when another
+	// job holds its pull request.
+	BusyWait time.Duration
+	// Owner names this process in leases and logs; the default is the host
+	// name, the process id and a random suffix.
+	Owner string
 	// PollInterval is how often workers check for jobs queued elsewhere.
 	PollInterval time.Duration
 	// Retention is how long finished jobs are kept.
@@ -256,6 +250,9 @@ type Config struct {
 	// testOnly turns off River's staggered start of its maintenance
 	// services, which only slows tests down.
 	testOnly bool
+	// afterRescue, when set, is called after each look for orphaned jobs
+	// (tests wait on it).
+	afterRescue func()
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -271,8 +268,14 @@ func (c Config) withDefaults() (Config, error) {
 	if c.JobTimeout == 0 {
 		c.JobTimeout = DefaultJobTimeout
 	}
-	if c.RescueAfter == 0 {
-		c.RescueAfter = c.JobTimeout + rescueMargin
+	if c.Lease == 0 {
+		c.Lease = DefaultLease
+	}
+	if c.BusyWait == 0 {
+		c.BusyWait = DefaultBusyWait
+	}
+	if c.Owner == "" {
+		c.Owner = defaultOwner()
 	}
 	if c.PollInterval == 0 {
 		c.PollInterval = DefaultPollInterval
@@ -287,8 +290,10 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("queue max attempts %d: must be at least 1", c.MaxAttempts)
 	case c.JobTimeout < 0:
 		return c, fmt.Errorf("queue job timeout %s: must be positive", c.JobTimeout)
-	case c.RescueAfter < c.JobTimeout:
-		return c, fmt.Errorf("queue rescue interval %s: must be at least the job timeout %s", c.RescueAfter, c.JobTimeout)
+	case c.Lease < 60*time.Millisecond:
+		return c, fmt.Errorf("queue lease %s: must be at least 60ms", c.Lease)
+	case c.BusyWait < 0:
+		return c, fmt.Errorf("queue busy wait %s: must be positive", c.BusyWait)
 	case c.PollInterval < time.Millisecond:
 		return c, fmt.Errorf("queue poll interval %s: must be at least 1ms", c.PollInterval)
 	case c.Retention < 0:
@@ -302,6 +307,7 @@ func (c Config) withDefaults() (Config, error) {
 type riverClient interface {
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	JobCancel(ctx context.Context, jobID int64) (*rivertype.JobRow, error)
+	JobGet(ctx context.Context, jobID int64) (*rivertype.JobRow, error)
 	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
@@ -317,6 +323,23 @@ type Queue struct {
 	schema  string
 	handler Handler
 	cfg     Config
+	leases  *store.Leases
+	intake  intake
+	db      *store.DB
+	// sqlite inserts jobs on SQLite (sqliteinsert.go); nil on Postgres.
+	sqlite *sqliteInserter
+	// pg inserts jobs on Postgres (pginsert.go); nil on SQLite.
+	pg *pgInserter
+
+	// failMu guards the last failed enqueue, which Ready reports.
+	failMu     sync.Mutex
+	lastFail   error
+	lastFailAt time.Time
+
+	// rescuer runs while the queue works (Start to Stop).
+	rescuerMu   sync.Mutex
+	stopRescuer context.CancelFunc
+	rescuerDone chan struct{}
 }
 
 // New builds a queue on db. It does not start working: call Start. Enqueue
@@ -329,7 +352,8 @@ func New(db *store.DB, cfg Config, handler Handler) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new queue: %w", err)
 	}
-	q := &Queue{schema: db.Schema(), handler: handler, cfg: cfg}
+	q := &Queue{schema: db.Schema(), handler: handler, cfg: cfg, leases: db.Leases(), db: db}
+	q.intake.prepare, q.intake.commit = q.prepareCall, q.insertBatch
 
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &worker{q: q}); err != nil {
@@ -342,10 +366,12 @@ func New(db *store.DB, cfg Config, handler Handler) (*Queue, error) {
 		// last attempt was cut short by a crash and rescued, and the worker
 		// then reports the failure instead of River discarding the job
 		// without a word.
-		MaxAttempts:                 cfg.MaxAttempts + 1,
-		RetryPolicy:                 retryPolicy{backoff: cfg.Backoff},
-		JobTimeout:                  cfg.JobTimeout,
-		RescueStuckJobsAfter:        cfg.RescueAfter,
+		MaxAttempts: cfg.MaxAttempts + 1,
+		RetryPolicy: retryPolicy{backoff: cfg.Backoff},
+		// The queue bounds attempts and rescues orphaned jobs itself, with
+		// leases (lease.go): River's rescue waits for the job timeout, so a
+		// job of a killed process would sit for half an hour.
+		JobTimeout:                  -1,
 		FetchPollInterval:           cfg.PollInterval,
 		FetchCooldown:               min(river.FetchCooldownDefault, cfg.PollInterval),
 		CompletedJobRetentionPeriod: cfg.Retention,
@@ -358,8 +384,10 @@ func New(db *store.DB, cfg Config, handler Handler) (*Queue, error) {
 	switch db.Dialect() {
 	case store.Postgres:
 		q.client, q.exec, err = newClient(riverpgxv5.New(db.Pool()), rcfg)
+		q.pg = &pgInserter{pool: db.Pool(), schema: db.Schema(), maxAttempts: rcfg.MaxAttempts}
 	case store.SQLite:
 		q.client, q.exec, err = newClient(riversqlite.New(db.SQL()), rcfg)
+		q.sqlite = &sqliteInserter{db: db.SQL(), maxAttempts: rcfg.MaxAttempts}
 	default:
 		err = fmt.Errorf("unsupported database %s", db.Dialect())
 	}
@@ -392,88 +420,80 @@ func (p retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 // head SHAs (a newer push supersedes them); running ones are left to finish.
 // If that step fails the job is still enqueued: id is valid and err says
 // what went wrong.
-func (q *Queue) Enqueue(ctx context.Context, args ReviewArgs) (id int64, duplicate bool, err error) {
-	if err := args.validate(); err != nil {
+func (q *Queue) Enqueue(ctx context.Context, args job.Job) (id int64, duplicate bool, err error) {
+	if err := args.Validate(); err != nil {
 		return 0, false, fmt.Errorf("enqueue review: %w", err)
 	}
-	res, err := q.client.Insert(ctx, args, nil)
+	id, duplicate, err = q.intake.enqueue(ctx, args)
+	q.failMu.Lock()
 	if err != nil {
-		return 0, false, fmt.Errorf("enqueue review of %s#%d at %s: %w", args.Repo, args.PR, args.HeadSHA, err)
+		q.lastFail, q.lastFailAt = err, time.Now()
+	} else {
+		q.lastFail = nil
 	}
-	if res.UniqueSkippedAsDuplicate {
-		return res.Job.ID, true, nil
-	}
-	if args.HeadSHA == "" {
-		// A request without a head (a comment) is about whatever the
-		// head is when it runs: it supersedes nothing.
-		return res.Job.ID, false, nil
-	}
-	if err := q.supersede(ctx, res.Job.ID, args); err != nil {
-		return res.Job.ID, false, fmt.Errorf("enqueue review of %s#%d at %s: supersede older heads: %w", args.Repo, args.PR, args.HeadSHA, err)
-	}
-	return res.Job.ID, false, nil
+	q.failMu.Unlock()
+	return id, duplicate, err
 }
 
-// listPage is how many jobs supersede reads at a time; a pull request
-// rarely has more than a few queued.
-const listPage = 100
+// readyFailureWindow is how long a failed enqueue keeps Ready failing when
+// no enqueue has succeeded since.
+const readyFailureWindow = 30 * time.Second
 
-// supersede cancels the queued jobs of args' pull request that were
-// enqueued before newID for another head SHA.
-//
-// A job that a worker fetches between the listing and its cancellation is
-// cancelled as it starts (River cancels its context): it was still queued
-// when the newer head arrived, which is what superseding means.
-func (q *Queue) supersede(ctx context.Context, newID int64, args ReviewArgs) error {
-	params := river.NewJobListParams().
-		Kinds(Kind).
-		States(queuedStates...).
-		TagsAll(pullTag(args.Repo, args.PR)).
-		First(listPage)
-	superseder, _ := q.handler.(Superseder)
-	for {
-		res, err := q.client.JobList(ctx, params)
-		if err != nil {
-			return fmt.Errorf("list queued jobs: %w", err)
-		}
-		for _, row := range res.Jobs {
-			if row.ID >= newID {
-				continue
-			}
-			var old ReviewArgs
-			if err := json.Unmarshal(row.EncodedArgs, &old); err != nil {
-				return fmt.Errorf("decode job %d: %w", row.ID, err)
-			}
-			// Someone's explicit "@codex review" is never dropped because
-			// of a push: it reviews the head it finds when it runs.
-			if old.Repo != args.Repo || old.PR != args.PR || old.HeadSHA == args.HeadSHA || old.HeadSHA == "" {
-				continue
-			}
-			cancelled, err := q.client.JobCancel(ctx, row.ID)
-			if errors.Is(err, river.ErrNotFound) {
-				continue // removed meanwhile
-			}
-			if err != nil {
-				return fmt.Errorf("cancel job %d: %w", row.ID, err)
-			}
-			if superseder != nil && cancelled.State == rivertype.JobStateCancelled {
-				superseder.Superseded(ctx, q.jobFrom(cancelled, old))
-			}
-		}
-		if len(res.Jobs) < listPage {
-			return nil
-		}
-		params = params.After(res.LastCursor)
+// Ready returns nil when an enqueue would succeed now, or why not: the
+// database must commit a write now, and the latest enqueue must not have
+// failed in the last 30 seconds (a write of the size of a job can fail
+// where the small write check passes, on a nearly full disk).
+func (q *Queue) Ready(ctx context.Context) error {
+	q.failMu.Lock()
+	lastFail, at := q.lastFail, q.lastFailAt
+	q.failMu.Unlock()
+	if lastFail != nil && time.Since(at) < readyFailureWindow {
+		return fmt.Errorf("the last enqueue, %s ago, failed: %w", time.Since(at).Round(time.Millisecond), lastFail)
 	}
+	return q.db.CheckWritable(ctx)
 }
 
 // Cancel cancels a job: a queued one at once, a running one by cancelling
 // its context. Cancelling a finished job does nothing. It returns
 // river.ErrNotFound (wrapped) for an unknown id.
+//
+// A running job's handler hears of the cancellation when Review returns
+// (Canceller). A queued job that a worker took before (an attempt that
+// failed or was cut short, or one that waited its turn) never runs again
+// to end what it began, so Cancel tells the Canceller itself, with a
+// context of its own.
 func (q *Queue) Cancel(ctx context.Context, id int64) error {
-	if _, err := q.client.JobCancel(ctx, id); err != nil {
+	c, tell := q.handler.(Canceller)
+	var before *rivertype.JobRow
+	if tell {
+		row, err := q.client.JobGet(ctx, id)
+		if err != nil {
+			return fmt.Errorf("cancel job %d: %w", id, err)
+		}
+		before = row
+	}
+	row, err := q.client.JobCancel(ctx, id)
+	if err != nil {
 		return fmt.Errorf("cancel job %d: %w", id, err)
 	}
+	// Only a job this call moved from waiting to cancelled: a running one
+	// is told by its worker, a finished one was told already.
+	if !tell || before.State == rivertype.JobStateRunning || before.FinalizedAt != nil || row.State != rivertype.JobStateCancelled {
+		return nil
+	}
+	if before.AttemptedAt == nil {
+		// Never fetched, so nothing was begun. (Attempt does not tell: an
+		// attempt cut short by a shutdown, or one that waited its turn,
+		// is not counted.)
+		return nil
+	}
+	var args job.Job
+	if err := json.Unmarshal(row.EncodedArgs, &args); err != nil {
+		return fmt.Errorf("cancel job %d: decode its args: %w", id, err)
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), failedTimeout)
+	defer cancel()
+	c.Cancelled(cctx, q.jobFrom(row, args))
 	return nil
 }
 
@@ -490,13 +510,15 @@ func (q *Queue) Depth(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Start starts the workers. They run until Stop; ctx carries values only,
-// because a cancelled context would stop River abruptly, charging the
-// interrupted jobs an attempt.
+// Start starts the workers and the rescue of orphaned jobs. They run until
+// Stop; ctx carries values only (the logger), because a cancelled context
+// would stop River abruptly, charging the interrupted jobs an attempt.
 func (q *Queue) Start(ctx context.Context) error {
-	if err := q.client.Start(context.WithoutCancel(ctx)); err != nil {
+	ctx = context.WithoutCancel(ctx)
+	if err := q.client.Start(ctx); err != nil {
 		return fmt.Errorf("start queue: %w", err)
 	}
+	q.startRescuer(ctx)
 	return nil
 }
 
@@ -504,8 +526,10 @@ func (q *Queue) Start(ctx context.Context) error {
 // until ctx is done. Jobs still running then are cancelled; they go back to
 // the queue without using up an attempt and run again after the restart.
 // A job whose handler ignores the cancellation is left running in the
-// database and is rescued after Config.RescueAfter.
+// database; its lease is no longer renewed once the process exits, and
+// another process (or this one, restarted) runs it again.
 func (q *Queue) Stop(ctx context.Context) error {
+	q.stopRescue()
 	err := q.client.Stop(ctx)
 	if err == nil {
 		return nil
@@ -516,52 +540,146 @@ func (q *Queue) Stop(ctx context.Context) error {
 	graceCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelGrace)
 	defer cancel()
 	if err := q.client.StopAndCancel(graceCtx); err != nil {
-		return fmt.Errorf("stop queue: running reviews ignored cancellation; they will be rescued after %s: %w", q.cfg.RescueAfter, err)
+		return fmt.Errorf("stop queue: running reviews ignored cancellation; they run again after their lease of %s expires: %w", q.cfg.Lease, err)
 	}
 	return nil
 }
 
-func (q *Queue) jobFrom(row *rivertype.JobRow, args ReviewArgs) Job {
+func (q *Queue) jobFrom(row *rivertype.JobRow, args job.Job) Job {
+	args.Waited = waitedOf(row.Metadata)
 	return Job{ID: row.ID, Attempt: row.Attempt, MaxAttempts: q.cfg.MaxAttempts, Args: args, InsertedAt: row.CreatedAt}
+}
+
+// waitedKey is the key of River's job metadata under which the queue keeps
+// what Waiter.Waiting did for the job.
+const waitedKey = "codex_waited"
+
+// waitedOf reads what Waiter.Waiting did for a job from its metadata; nil
+// when it was not called (or what it stored cannot be read, in which case
+// the job acknowledges itself when it runs, as it would have).
+func waitedOf(metadata []byte) *job.Waited {
+	if len(metadata) == 0 {
+		return nil
+	}
+	var m struct {
+		Waited *job.Waited `json:"codex_waited"`
+	}
+	if json.Unmarshal(metadata, &m) != nil {
+		return nil
+	}
+	return m.Waited
+}
+
+// wait acknowledges a job that has to wait (Waiter), once: what Waiting
+// did is recorded in the job's metadata, which River writes with the
+// snooze (or the completion, when the job is finished). It reports whether
+// the job is finished.
+func (q *Queue) wait(ctx context.Context, log zerolog.Logger, j Job) (finished bool) {
+	waiter, ok := q.handler.(Waiter)
+	if !ok || j.Args.Waited != nil {
+		return false
+	}
+	wctx, cancel := context.WithTimeout(ctx, q.cfg.Lease/3)
+	defer cancel()
+	var busy Busy
+	if raw, ok, err := q.leases.Holder(wctx, lockKey(j.Args)); err != nil {
+		log.Debug().Err(err).Msg("could not read which review of the pull request is running")
+	} else if ok {
+		var h job.Job
+		if json.Unmarshal(raw, &h) == nil {
+			busy.Holder = &h
+		}
+	}
+	waited, finished, err := waiter.Waiting(wctx, j, busy)
+	if err != nil {
+		log.Warn().Err(err).Msg("could not acknowledge the request while it waits; it is acknowledged when it runs")
+	}
+	if err := river.MetadataSet(ctx, waitedKey, waited); err != nil {
+		log.Warn().Err(err).Msg("could not record the acknowledgement of the waiting request")
+	}
+	return finished && err == nil
 }
 
 // worker adapts the Handler to River.
 type worker struct {
-	river.WorkerDefaults[ReviewArgs]
+	river.WorkerDefaults[job.Job]
 	q *Queue
 }
 
+// Timeout implements river.Worker: River applies no deadline and never
+// rescues these jobs itself. Work bounds each attempt with
+// Config.JobTimeout, and leases find the jobs of dead processes (lease.go).
+func (w *worker) Timeout(*river.Job[job.Job]) time.Duration { return -1 }
+
 // Work runs one attempt and decides what River does next: nothing (done),
 // retry (a transient error with attempts left), cancel (final or permanent
-// failure, reported through Handler.Failed), or put the job back (the queue
-// is stopping).
-func (w *worker) Work(ctx context.Context, rj *river.Job[ReviewArgs]) error {
+// failure, reported through Handler.Failed), put the job back (the queue
+// is stopping), or try again shortly without using an attempt (another job
+// holds the pull request). Every attempt that fails is logged once, at
+// warn, with its cause.
+func (w *worker) Work(ctx context.Context, rj *river.Job[job.Job]) error {
 	q := w.q
 	job := q.jobFrom(rj.JobRow, rj.Args)
+	log := zerolog.Ctx(ctx).With().Int64("job", job.ID).Int("attempt", job.Attempt).Int("max_attempts", q.cfg.MaxAttempts).
+		Str("repo", job.Args.Repo).Int("pr", job.Args.PR).Logger()
+	lease, err := q.acquire(ctx, job)
+	switch {
+	case errors.Is(err, errBusy):
+		if q.wait(ctx, log, job) {
+			log.Info().Msg("request finished while another review of the pull request ran")
+			return nil
+		}
+		log.Debug().Dur("retry_in", q.cfg.BusyWait).Msg("another review of this pull request is running; waiting for it")
+		return river.JobSnooze(q.cfg.BusyWait)
+	case err != nil:
+		return q.abandon(ctx, log, job, err)
+	}
+	runCtx, stopLease := lease.keep(ctx, log)
 	if rj.Attempt > q.cfg.MaxAttempts {
 		// The spare attempt (see New): the last real one died with its
 		// process.
-		q.failed(ctx, job, ErrInterrupted)
+		log.Warn().Err(ErrInterrupted).Msg("review attempt failed; giving up")
+		q.failed(runCtx, job, ErrInterrupted)
+		if lost := stopLease(); lost != nil {
+			return q.abandon(ctx, log, job, lost)
+		}
 		return river.JobCancel(ErrInterrupted)
 	}
-	err := q.handler.Review(ctx, job)
+	if q.cfg.JobTimeout > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeoutCause(runCtx, q.cfg.JobTimeout, fmt.Errorf("the review took longer than %s", q.cfg.JobTimeout))
+		defer cancel()
+	}
+	err = q.handler.Review(runCtx, job)
+	if lost := stopLease(); lost != nil {
+		return q.abandon(ctx, log, job, lost)
+	}
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(context.Cause(ctx), river.ErrJobCancelledRemotely):
 		// Cancelled on purpose (Cancel, or superseded as it started).
+		log.Info().Err(err).Msg("review cancelled")
+		if c, ok := q.handler.(Canceller); ok {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), failedTimeout)
+			c.Cancelled(cctx, job)
+			cancel()
+		}
 		return err
 	case errors.Is(ctx.Err(), context.Canceled):
 		// The queue is stopping (Start's context cannot be cancelled, and
 		// timeouts end in DeadlineExceeded). River puts a job back without
 		// charging the attempt when the error says it was cancelled.
+		log.Info().Err(err).Msg("review interrupted by shutdown; it runs again after the restart")
 		return fmt.Errorf("%w: %w", context.Canceled, err)
 	case IsPermanent(err) || rj.Attempt >= q.cfg.MaxAttempts:
+		log.Warn().Err(err).Bool("permanent", IsPermanent(err)).Msg("review attempt failed; giving up")
 		q.failed(ctx, job, err)
 		// Cancel rather than let River discard: with the spare attempt River
 		// would otherwise retry once more.
 		return river.JobCancel(err)
 	default:
+		log.Warn().Err(err).Dur("retry_in", q.cfg.Backoff(rj.Attempt)).Msg("review attempt failed; retrying")
 		return err
 	}
 }

@@ -8,15 +8,19 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+	"github.com/rs/zerolog"
 
+	"github.com/codex-review/codex-review/app/job"
 	"github.com/codex-review/codex-review/app/store"
 	"github.com/codex-review/codex-review/app/store/storetest"
+	"github.com/codex-review/codex-review/review/finding"
 )
 
 // testTimeout bounds each behaviour. Nothing here waits on a clock: it is
@@ -35,6 +39,7 @@ type fakeHandler struct {
 	succeeded  []Job
 	failures   []failure
 	superseded []Job
+	cancelled  []Job
 }
 
 type failure struct {
@@ -72,6 +77,14 @@ func (h *fakeHandler) Superseded(_ context.Context, job Job) {
 	h.superseded = append(h.superseded, job)
 }
 
+func (h *fakeHandler) Cancelled(ctx context.Context, job Job) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ctx.Err() == nil {
+		h.cancelled = append(h.cancelled, job)
+	}
+}
+
 // snapshot returns copies of what was recorded.
 func (h *fakeHandler) snapshot() (attempts, succeeded []Job, failures []failure, superseded []Job) {
 	h.mu.Lock()
@@ -86,8 +99,12 @@ func testConfig(t *testing.T) Config {
 		MaxAttempts:  3,
 		Backoff:      func(int) time.Duration { return time.Millisecond },
 		PollInterval: 20 * time.Millisecond,
-		Logger:       slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		testOnly:     true,
+		// Short enough that a rescue comes quickly, long enough that a
+		// renewal on a busy machine (and under -race) is in time.
+		Lease:    4 * time.Second,
+		BusyWait: 50 * time.Millisecond,
+		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		testOnly: true,
 	}
 }
 
@@ -128,6 +145,7 @@ func newQueue(t *testing.T, db *store.DB, cfg Config, h Handler) *Queue {
 
 func start(t *testing.T, ctx context.Context, q *Queue) {
 	t.Helper()
+	ctx = zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel).WithContext(ctx)
 	if err := q.Start(ctx); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -175,7 +193,7 @@ func waitEvent(t *testing.T, ctx context.Context, events <-chan *river.Event, ki
 	}
 }
 
-func enqueue(t *testing.T, ctx context.Context, q *Queue, args ReviewArgs) int64 {
+func enqueue(t *testing.T, ctx context.Context, q *Queue, args job.Job) int64 {
 	t.Helper()
 	id, dup, err := q.Enqueue(ctx, args)
 	if err != nil {
@@ -196,8 +214,8 @@ func jobState(t *testing.T, ctx context.Context, q *Queue, id int64) rivertype.J
 	return res.Jobs[0].State
 }
 
-func args(pr int, head, key string) ReviewArgs {
-	return ReviewArgs{Repo: "octo/widgets", Installation: 42, PR: pr, HeadSHA: head, RequestKey: key, Trigger: "comment"}
+func args(pr int, head, key string) job.Job {
+	return job.Job{Repo: "octo/widgets", Installation: 42, PR: pr, HeadSHA: head, RequestKey: key, Source: job.Comment, Action: job.Review, Post: true}
 }
 
 func TestQueue(t *testing.T) {
@@ -206,6 +224,7 @@ func TestQueue(t *testing.T) {
 		run  func(t *testing.T, ctx context.Context, databaseURL string)
 	}{
 		{"enqueued job runs once with its args", testRunsOnce},
+		{"job queued by the previous version runs with its identity", testLegacyArgs},
 		{"duplicate enqueue does not run twice", testDuplicate},
 		{"newer head cancels queued older heads", testSupersedeQueued},
 		{"newer head leaves a running older head alone", testSupersedeRunning},
@@ -213,6 +232,8 @@ func TestQueue(t *testing.T) {
 		{"final failure is reported once", testFinalFailure},
 		{"permanent error is not retried", testPermanent},
 		{"cancel a queued job", testCancel},
+		{"cancel a running job", testCancelRunning},
+		{"cancel a job waiting for its retry", testCancelRetryable},
 		{"stop cancels a running job and a restart runs it again", testStopRequeues},
 		{"job of a crashed process is rescued and completes once", testRescue},
 		{"crash during the last attempt is reported once", testRescueLastAttempt},
@@ -236,9 +257,9 @@ func testRunsOnce(t *testing.T, ctx context.Context, databaseURL string) {
 	events := subscribe(t, q)
 	start(t, ctx, q)
 
-	want := ReviewArgs{
+	want := job.Job{
 		Repo: "octo/widgets", Installation: 42, PR: 7, HeadSHA: "c0ffee", BaseSHA: "beef",
-		RequestKey: "1001", Trigger: "comment", Areas: []string{"security", "bugs"},
+		RequestKey: "1001", Source: job.Comment, Action: job.Review, Areas: []finding.Area{finding.Security, finding.Bugs}, Post: true,
 		Instructions: "look at the SQL", ReviewID: "rev_x", CommentID: 1001, Requester: "octocat",
 	}
 	id := enqueue(t, ctx, q, want)
@@ -255,6 +276,69 @@ func testRunsOnce(t *testing.T, ctx context.Context, databaseURL string) {
 	}
 	if !reflect.DeepEqual(got.Args, want) {
 		t.Errorf("args = %+v, want %+v", got.Args, want)
+	}
+}
+
+// legacyArgs are a job's arguments as the previous version stored them
+// (queue.ReviewArgs, a copy of webhook.Request), to check that jobs queued
+// before an upgrade still run, as what they were, and keep their identity.
+type legacyArgs struct {
+	Repo              string   `json:"repo" river:"unique"`
+	Installation      int64    `json:"installation"`
+	PR                int      `json:"pr" river:"unique"`
+	HeadSHA           string   `json:"head_sha" river:"unique"`
+	BaseSHA           string   `json:"base_sha"`
+	RequestKey        string   `json:"request_key" river:"unique"`
+	Trigger           string   `json:"trigger"`
+	Areas             []string `json:"areas,omitempty"`
+	Instructions      string   `json:"instructions,omitempty"`
+	ReviewID          string   `json:"review_id,omitempty"`
+	CommentID         int64    `json:"comment_id,omitempty"`
+	Requester         string   `json:"requester,omitempty"`
+	BeforeSHA         string   `json:"before_sha,omitempty"`
+	AuthorAssociation string   `json:"author_association,omitempty"`
+	Reply             string   `json:"reply,omitempty"`
+	Delivery          string   `json:"delivery,omitempty"`
+}
+
+func (legacyArgs) Kind() string { return job.Kind }
+
+func testLegacyArgs(t *testing.T, ctx context.Context, databaseURL string) {
+	h := &fakeHandler{}
+	q := newQueue(t, openDB(t, ctx, databaseURL), testConfig(t), h)
+	events := subscribe(t, q)
+
+	// A comment's review, queued the way the previous version did it (its
+	// InsertOpts: tagged, unique by args in the same states).
+	old := legacyArgs{Repo: "octo/widgets", Installation: 42, PR: 7, RequestKey: "comment:1001", Trigger: "comment",
+		Areas: []string{"security", "style"}, Instructions: "the SQL", CommentID: 1001, Requester: "octocat", AuthorAssociation: "OWNER"}
+	res, err := q.client.Insert(ctx, old, &river.InsertOpts{
+		Tags:       []string{pullTag(old.Repo, old.PR)},
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A redelivery of the same webhook, enqueued by this version, is the
+	// same job: the identity did not change with the format.
+	again := job.Job{Repo: old.Repo, Installation: 42, PR: 7, RequestKey: old.RequestKey, Source: job.Comment, Action: job.Review,
+		Post: true, CommentID: 1001, Requester: "octocat", AuthorAssociation: "OWNER"}
+	id, dup, err := q.Enqueue(ctx, again)
+	if err != nil || !dup || id != res.Job.ID {
+		t.Fatalf("Enqueue of the same request = %d, %v, %v; want %d, duplicate", id, dup, err, res.Job.ID)
+	}
+
+	start(t, ctx, q)
+	waitEvent(t, ctx, events, river.EventKindJobCompleted, res.Job.ID)
+	stop(t, ctx, q)
+	attempts, _, _, _ := h.snapshot()
+	if len(attempts) != 1 {
+		t.Fatalf("%d attempts, want 1", len(attempts))
+	}
+	want := again
+	want.Areas, want.Instructions = []finding.Area{finding.Security}, "the SQL"
+	if got := attempts[0].Args; !reflect.DeepEqual(got, want) {
+		t.Errorf("legacy args read as %+v, want %+v", got, want)
 	}
 }
 
@@ -507,6 +591,87 @@ func testCancel(t *testing.T, ctx context.Context, databaseURL string) {
 	if depth, err := q.Depth(ctx); err != nil || depth != 0 {
 		t.Errorf("Depth = %d, %v; want 0", depth, err)
 	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.cancelled) != 0 {
+		t.Errorf("the handler was told of a job that never ran: %+v", h.cancelled)
+	}
+}
+
+// testCancelRetryable cancels a job between a failed attempt and its retry:
+// River cancels it at once, no worker runs it again, and the handler hears
+// of it from Cancel, once, with a live context — the failed attempt may
+// have left a check run in progress.
+func testCancelRetryable(t *testing.T, ctx context.Context, databaseURL string) {
+	h := &fakeHandler{review: func(context.Context, Job) error { return errors.New("model overloaded") }}
+	cfg := testConfig(t)
+	cfg.Backoff = func(int) time.Duration { return time.Hour }
+	q := newQueue(t, openDB(t, ctx, databaseURL), cfg, h)
+	events := subscribe(t, q)
+	start(t, ctx, q)
+	id := enqueue(t, ctx, q, args(7, "c0ffee", "rev_abc"))
+	waitEvent(t, ctx, events, river.EventKindJobFailed, id)
+	if got := jobState(t, ctx, q, id); got != rivertype.JobStateRetryable {
+		t.Fatalf("job is %s after a failed attempt, want retryable", got)
+	}
+	for range 2 {
+		if err := q.Cancel(ctx, id); err != nil {
+			t.Fatalf("Cancel: %v", err)
+		}
+	}
+	if got := jobState(t, ctx, q, id); got != rivertype.JobStateCancelled {
+		t.Errorf("job is %s, want cancelled", got)
+	}
+	stop(t, ctx, q)
+	h.mu.Lock()
+	cancelled := slices.Clone(h.cancelled)
+	h.mu.Unlock()
+	attempts, _, failures, _ := h.snapshot()
+	if len(cancelled) != 1 || cancelled[0].ID != id || cancelled[0].Args.RequestKey != "rev_abc" {
+		t.Errorf("cancelled %+v, want the job once", cancelled)
+	}
+	if len(attempts) != 1 || len(failures) != 0 {
+		t.Errorf("%d attempts, failures %+v; want the one attempt, no failure", len(attempts), failures)
+	}
+}
+
+// testCancelRunning cancels a job while it runs: its context ends, and the
+// handler hears of it once, with a live context, and not as a failure.
+func testCancelRunning(t *testing.T, ctx context.Context, databaseURL string) {
+	if !strings.HasPrefix(databaseURL, "postgres") {
+		// River learns of a running job's cancellation through Postgres
+		// notifications; its SQLite driver has none and notices it only
+		// much later, so the app re-checks the API's record before
+		// posting instead (app/server's TestCheckRunsEndToEnd).
+		t.Skip("running jobs are cancelled promptly on Postgres only")
+	}
+	started := make(chan struct{})
+	h := &fakeHandler{review: func(ctx context.Context, job Job) error {
+		close(started)
+		<-ctx.Done()
+		return fmt.Errorf("call model: %w", ctx.Err())
+	}}
+	q := newQueue(t, openDB(t, ctx, databaseURL), testConfig(t), h)
+	events := subscribe(t, q)
+	start(t, ctx, q)
+	id := enqueue(t, ctx, q, args(7, "c0ffee", "rev_abc"))
+	select {
+	case <-started:
+	case <-ctx.Done():
+		t.Fatal("the job did not start")
+	}
+	if err := q.Cancel(ctx, id); err != nil {
+		t.Fatalf("Cancel: %v", err)
+	}
+	waitEvent(t, ctx, events, river.EventKindJobCancelled, id)
+	stop(t, ctx, q)
+	h.mu.Lock()
+	cancelled := slices.Clone(h.cancelled)
+	h.mu.Unlock()
+	_, _, failures, _ := h.snapshot()
+	if len(cancelled) != 1 || cancelled[0].ID != id || len(failures) != 0 {
+		t.Errorf("cancelled %+v, failures %+v; want the job once, no failure", cancelled, failures)
+	}
 }
 
 // testStopRequeues stops a queue whose review outlives the stop deadline:
@@ -586,6 +751,8 @@ func crashAndRescue(t *testing.T, ctx context.Context, databaseURL string, maxAt
 	if err := q1.client.StopAndCancel(expired); !errors.Is(err, context.Canceled) {
 		t.Fatalf("StopAndCancel = %v, want it to give up at once", err)
 	}
+	// Its look for orphans dies with it.
+	q1.stopRescue()
 	t.Cleanup(func() {
 		close(release)
 		<-returned
@@ -595,8 +762,6 @@ func crashAndRescue(t *testing.T, ctx context.Context, databaseURL string, maxAt
 		}
 	})
 
-	cfg.JobTimeout = time.Millisecond
-	cfg.RescueAfter = time.Millisecond
 	survivor = &fakeHandler{}
 	q2 := newQueue(t, openDB(t, ctx, databaseURL), cfg, survivor)
 	events := subscribe(t, q2)
@@ -689,13 +854,13 @@ func TestEnqueueRejectsInvalidArgs(t *testing.T) {
 	q := newQueue(t, openDB(t, ctx, storetest.SQLiteURL(t)), testConfig(t), &fakeHandler{})
 	tests := []struct {
 		name   string
-		mutate func(*ReviewArgs)
+		mutate func(*job.Job)
 	}{
-		{"no owner", func(a *ReviewArgs) { a.Repo = "widgets" }},
-		{"too many slashes", func(a *ReviewArgs) { a.Repo = "a/b/c" }},
-		{"zero PR", func(a *ReviewArgs) { a.PR = 0 }},
-		{"no head", func(a *ReviewArgs) { a.HeadSHA = "" }},
-		{"no request key", func(a *ReviewArgs) { a.RequestKey = "" }},
+		{"no owner", func(a *job.Job) { a.Repo = "widgets" }},
+		{"too many slashes", func(a *job.Job) { a.Repo = "a/b/c" }},
+		{"zero PR", func(a *job.Job) { a.PR = 0 }},
+		{"no head", func(a *job.Job) { a.HeadSHA = "" }},
+		{"no request key", func(a *job.Job) { a.RequestKey = "" }},
 	}
 	for _, tt := range tests {
 		a := args(7, "c0ffee", "1001")
@@ -716,7 +881,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}{
 		{"negative workers", Config{Workers: -1}},
 		{"negative attempts", Config{MaxAttempts: -2}},
-		{"rescue before timeout", Config{JobTimeout: time.Hour, RescueAfter: time.Minute}},
+		{"lease too short to renew", Config{Lease: time.Millisecond}},
+		{"negative busy wait", Config{BusyWait: -time.Second}},
 		{"poll too fast", Config{PollInterval: time.Microsecond}},
 	}
 	for _, tt := range tests {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/codex-review/codex-review/review"
 	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/passes"
 )
 
 // FileName is where the configuration lives in a repository.
@@ -28,11 +29,9 @@ const (
 	// configuration is a few hundred bytes; the bound keeps the parse of a
 	// hostile file cheap.
 	MaxFileSize = 64 << 10
-	// MaxComments caps review.max_comments. GitHub accepts more inline
-	// comments in one review, but a review with more than about a hundred
-	// is slow to post, slow to load and unreadable; the rest belong in the
-	// summary.
-	MaxComments = 100
+	// MaxComments caps review.max_comments: the most inline comments one
+	// review posts (see review.MaxInlineComments).
+	MaxComments = review.MaxInlineComments
 	// MinTimeout and MaxTimeout bound sandbox.timeout: under a second no
 	// test suite starts, and a sandbox held for over an hour ties up a
 	// worker that other reviews are waiting for.
@@ -47,6 +46,15 @@ const (
 	RequestChangesP1   = "P1"
 )
 
+// Values of review.outside_diff.
+const (
+	OutsideDiffNote = string(review.OutsideNote)
+	OutsideDiffDrop = string(review.OutsideDrop)
+)
+
+// Values of checks.fail_on besides the priorities P0-P3.
+const FailOnNone = "none"
+
 // Values of sandbox.network.
 const (
 	NetworkNone       = "none"
@@ -59,6 +67,7 @@ const (
 type Config struct {
 	Version int     `yaml:"version"`
 	Review  Review  `yaml:"review"`
+	Checks  Checks  `yaml:"checks"`
 	Paths   Paths   `yaml:"paths"`
 	Sandbox Sandbox `yaml:"sandbox"`
 	Model   Model   `yaml:"model"`
@@ -81,6 +90,36 @@ type Review struct {
 	Instructions string `yaml:"instructions"`
 	// PathInstructions add instructions for the files matching a pattern.
 	PathInstructions []PathInstruction `yaml:"path_instructions"`
+	// Passes is how the focus areas are reviewed: one combined model
+	// call, one call per area, or auto (combined for small changes).
+	Passes passes.Mode `yaml:"passes"`
+	// OutsideDiff is OutsideDiffNote or OutsideDiffDrop: what happens to a
+	// finding whose location is outside the file or outside the change.
+	OutsideDiff string `yaml:"outside_diff"`
+	// MinConfidence (0-1) keeps findings the model rates below it out of
+	// inline comments; they are listed in the summary.
+	MinConfidence float64 `yaml:"min_confidence"`
+}
+
+// Checks configures the codex-review check run on the reviewed head.
+type Checks struct {
+	// Enabled creates the check run: in progress while the review runs,
+	// completed with its summary, annotations and a conclusion.
+	Enabled bool `yaml:"enabled"`
+	// FailOn is FailOnNone or a priority ("P0".."P3"): the conclusion is
+	// failure when a finding at or above it stands. With none it is
+	// neutral when findings stand and success when none do.
+	FailOn string `yaml:"fail_on"`
+}
+
+// FailAt returns the priority at or above which the check fails, and
+// false when findings never fail it.
+func (c Checks) FailAt() (finding.Priority, bool) {
+	if c.FailOn == FailOnNone || c.FailOn == "" {
+		return 0, false
+	}
+	p, err := finding.ParsePriority(c.FailOn)
+	return p, err == nil
 }
 
 // PathInstruction is one entry of review.path_instructions.
@@ -145,7 +184,11 @@ func Default() Config {
 			MinPriority:      finding.P1,
 			MaxComments:      review.DefaultMaxComments,
 			RequestChangesOn: RequestChangesNone,
+			Passes:           passes.Auto,
+			OutsideDiff:      OutsideDiffNote,
+			MinConfidence:    review.DefaultMinConfidence,
 		},
+		Checks: Checks{Enabled: true, FailOn: FailOnNone},
 		Sandbox: Sandbox{
 			Timeout: 10 * time.Minute,
 			Network: NetworkNone,
@@ -160,11 +203,13 @@ func (c Config) EngineOptions() review.Options {
 	opt := review.Options{
 		Focus:          slices.Clone(c.Review.Focus),
 		MinPriority:    c.Review.MinPriority,
-		MaxComments:    c.Review.MaxComments,
 		Instructions:   c.Review.Instructions,
+		Passes:         c.Review.Passes,
 		MaxInputTokens: c.Model.MaxInputTokens,
 		Exclude:        slices.Clone(c.Paths.Exclude),
 		Include:        slices.Clone(c.Paths.Include),
+		OutsideDiff:    review.OutsideDiff(c.Review.OutsideDiff),
+		MinConfidence:  c.Review.MinConfidence,
 	}
 	for _, pi := range c.Review.PathInstructions {
 		opt.PathInstructions = append(opt.PathInstructions, review.PathInstruction{

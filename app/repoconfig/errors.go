@@ -35,3 +35,14 @@ func (e *Error) Error() string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TooLarge is the problem of a configuration file over MaxFileSize: size
+// bytes, or -1 when only known to be larger (a stream that did not end).
+func TooLarge(name string, size int64) *Error {
+	what := fmt.Sprintf("the file is %d bytes", size)
+	if size < 0 {
+		what = fmt.Sprintf("the file is larger than %d bytes", MaxFileSize)
+	}
+	return &Error{Problems: []Problem{{File: name, Line: 1, Column: 1, Message: what +
+		"; the limit is 65536 bytes (64 KiB): keep only the settings that differ from the defaults"}}}
+}

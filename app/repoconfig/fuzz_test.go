@@ -80,6 +80,7 @@ func FuzzReviewGuidelines(f *testing.F) {
 	f.Add("## Review guidelines\nstrict\n## Next\n")
 	f.Add("Review guidelines\n---\n```\n## x\n```\n")
 	f.Add("## Review guidelines\n" + strings.Repeat("é", MaxGuidelinesSize))
+	f.Add("## Review guidelines\r0\r0")
 	f.Fuzz(func(t *testing.T, md string) {
 		got := ReviewGuidelines(md)
 		if len(got) > MaxGuidelinesSize {
@@ -88,7 +89,9 @@ func FuzzReviewGuidelines(f *testing.F) {
 		if utf8.ValidString(md) && !utf8.ValidString(got) {
 			t.Fatalf("invalid UTF-8 %q from valid input", got)
 		}
-		if !strings.Contains(strings.ReplaceAll(md, "\r\n", "\n"), got) {
+		// Like Markdown, the section reads a lone CR as a line ending.
+		lf := strings.ReplaceAll(strings.ReplaceAll(md, "\r\n", "\n"), "\r", "\n")
+		if !strings.Contains(lf, got) {
 			t.Fatalf("%q is not part of the input", got)
 		}
 	})

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"reflect"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -20,7 +22,9 @@ import (
 	"github.com/goccy/go-yaml/token"
 
 	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/passes"
 	"github.com/codex-review/codex-review/review/pathglob"
+	"github.com/codex-review/codex-review/review/yamldepth"
 )
 
 // maxProblems stops the decoder after this many problems. Besides keeping
@@ -109,7 +113,7 @@ func (d *decoder) addAt(tk *token.Token, format string, args ...any) {
 
 func (d *decoder) run(data []byte, cfg *Config) {
 	if len(data) > MaxFileSize {
-		d.add(1, 1, "the file is %d bytes; the limit is %d bytes (64 KiB)", len(data), MaxFileSize)
+		d.add(1, 1, "%s", TooLarge(d.file, int64(len(data))).Problems[0].Message)
 		return
 	}
 	if !utf8.Valid(data) {
@@ -121,7 +125,7 @@ func (d *decoder) run(data []byte, cfg *Config) {
 	// YAML allows and which is not a column of the first line.
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	tokens := lexer.Tokenize(string(data))
-	if tk := tooDeep(tokens); tk != nil {
+	if tk := yamldepth.TooDeep(tokens); tk != nil {
 		d.addAt(tk, "lists and mappings are nested too deeply")
 		return
 	}
@@ -165,38 +169,6 @@ func (d *decoder) run(data []byte, cfg *Config) {
 	}
 	d.mapping("", m, reflect.ValueOf(cfg).Elem())
 	d.check(cfg)
-}
-
-// Bounds on nesting. The settings need four levels at most; the bounds
-// matter because the parser's time grows with the square of the depth, so
-// that 64 KiB of "[" or of "- " would take seconds. Flow collections are
-// counted by their brackets; block lists and explicit keys ("- - - x",
-// "? ? x") are bounded by the column of their indicator, as every level
-// moves it to the right.
-const (
-	maxFlowDepth   = 32
-	maxBlockColumn = 80
-)
-
-// tooDeep returns the token where nesting goes beyond the bounds, or nil.
-func tooDeep(tokens token.Tokens) *token.Token {
-	depth := 0
-	for _, tk := range tokens {
-		switch tk.Type {
-		case token.SequenceStartType, token.MappingStartType:
-			depth++
-			if depth > maxFlowDepth {
-				return tk
-			}
-		case token.SequenceEndType, token.MappingEndType:
-			depth = max(depth-1, 0)
-		case token.SequenceEntryType, token.MappingKeyType:
-			if tk.Position != nil && tk.Position.Column > maxBlockColumn {
-				return tk
-			}
-		}
-	}
-	return nil
 }
 
 // duplicateKey matches the parser's message for a key given twice in one
@@ -519,6 +491,14 @@ func (d *decoder) decodeValue(at, name string, tk *token.Token, val ast.Node, v 
 		}
 		v.SetInt(n)
 		return true
+	case reflect.Float64:
+		f, ok := floatValue(val)
+		if !ok {
+			d.addAt(tk, "%s must be a number, got %s", name, describe(val))
+			return false
+		}
+		v.SetFloat(f)
+		return true
 	case reflect.String:
 		s, ok := scalarString(val)
 		if !ok {
@@ -567,6 +547,21 @@ func intValue(n ast.Node) (int64, bool) {
 		return 0, false
 	}
 	return x, true
+}
+
+// floatValue returns a finite number scalar, integer or not.
+func floatValue(n ast.Node) (float64, bool) {
+	switch t := n.(type) {
+	case *ast.IntegerNode:
+		if i, ok := intValue(t); ok {
+			return float64(i), true
+		}
+	case *ast.FloatNode:
+		if !math.IsNaN(t.Value) && !math.IsInf(t.Value, 0) {
+			return t.Value, true
+		}
+	}
+	return 0, false
 }
 
 // scalarString returns the text of a string scalar, plain, quoted or block.
@@ -636,6 +631,15 @@ func (d *decoder) check(c *Config) {
 	if tk, ok := d.ok("review.request_changes_on"); ok && !slices.Contains(requestChangesValues, r.RequestChangesOn) {
 		d.addAt(tk, "request_changes_on must be one of %s, got %s", strings.Join(requestChangesValues, ", "), quote(r.RequestChangesOn))
 	}
+	if tk, ok := d.ok("review.passes"); ok && !slices.Contains(passes.Modes, r.Passes) {
+		d.addAt(tk, "passes must be one of auto, combined, separate, got %s", quote(string(r.Passes)))
+	}
+	if tk, ok := d.ok("review.outside_diff"); ok && !slices.Contains(outsideDiffValues, r.OutsideDiff) {
+		d.addAt(tk, "outside_diff must be one of %s, got %s", strings.Join(outsideDiffValues, ", "), quote(r.OutsideDiff))
+	}
+	if tk, ok := d.ok("review.min_confidence"); ok && (r.MinConfidence < 0 || r.MinConfidence > 1) {
+		d.addAt(tk, "min_confidence must be between 0 and 1, got %s", strconv.FormatFloat(r.MinConfidence, 'g', -1, 64))
+	}
 	for i, pi := range r.PathInstructions {
 		entry := fmt.Sprintf("review.path_instructions[%d]", i)
 		tk, ok := d.ok(entry)
@@ -668,6 +672,10 @@ func (d *decoder) check(c *Config) {
 		if tk, ok := d.ok(fmt.Sprintf("review.auto.ignore_authors[%d]", i)); ok && strings.TrimSpace(a) == "" {
 			d.addAt(tk, "ignore_authors[%d] must not be empty", i)
 		}
+	}
+
+	if tk, ok := d.ok("checks.fail_on"); ok && !slices.Contains(failOnValues, c.Checks.FailOn) {
+		d.addAt(tk, "fail_on must be one of %s, got %s", strings.Join(failOnValues, ", "), quote(c.Checks.FailOn))
 	}
 
 	for i, p := range c.Paths.Exclude {
@@ -703,6 +711,8 @@ func (d *decoder) check(c *Config) {
 var (
 	requestChangesValues = []string{RequestChangesNone, RequestChangesP0, RequestChangesP1}
 	networkValues        = []string{NetworkNone, NetworkRestricted}
+	outsideDiffValues    = []string{OutsideDiffNote, OutsideDiffDrop}
+	failOnValues         = []string{FailOnNone, "P0", "P1", "P2", "P3"}
 )
 
 // ok returns where the value at path is when the file set it and it was

@@ -10,6 +10,7 @@ import (
 
 	"github.com/codex-review/codex-review/review"
 	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/passes"
 )
 
 func TestDefault(t *testing.T) {
@@ -22,7 +23,11 @@ func TestDefault(t *testing.T) {
 			MinPriority:      finding.P1,
 			MaxComments:      20,
 			RequestChangesOn: "none",
+			Passes:           passes.Auto,
+			OutsideDiff:      "note",
+			MinConfidence:    0.3,
 		},
+		Checks:  Checks{Enabled: true, FailOn: "none"},
 		Sandbox: Sandbox{Timeout: 10 * time.Minute, Network: "none"},
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -106,6 +111,12 @@ review:
   path_instructions:
     - path: "db/**"
       instructions: Check migrations are reversible.
+  passes: combined
+  outside_diff: drop
+  min_confidence: 0.6
+checks:
+  enabled: false
+  fail_on: P2
 paths:
   exclude: ["docs/**"]
   include: ["src/**", "cmd/**"]
@@ -129,7 +140,11 @@ model:
 				RequestChangesOn: "P0",
 				Instructions:     "Prefer errors over panics.\nFlag missing context timeouts.\n",
 				PathInstructions: []PathInstruction{{Path: "db/**", Instructions: "Check migrations are reversible."}},
+				Passes:           passes.Combined,
+				OutsideDiff:      "drop",
+				MinConfidence:    0.6,
 			},
+			Checks:  Checks{Enabled: false, FailOn: "P2"},
 			Paths:   Paths{Exclude: []string{"docs/**"}, Include: []string{"src/**", "cmd/**"}},
 			Sandbox: Sandbox{Enabled: true, Command: "go test ./...", Timeout: time.Hour, Network: "restricted", AllowForks: true},
 			Model:   Model{Name: "gpt-5-codex", MaxInputTokens: 128000},
@@ -162,6 +177,21 @@ paths:
 		})},
 		{"explicit key syntax", "version: 1\n? review\n: {max_comments: 5}\n", withDefaults(func(c *Config) {
 			c.Review.MaxComments = 5
+		})},
+		{"outside_diff drop", "version: 1\nreview:\n  outside_diff: drop\n", withDefaults(func(c *Config) {
+			c.Review.OutsideDiff = "drop"
+		})},
+		{"min_confidence as a fraction", "version: 1\nreview: {min_confidence: 0.55}\n", withDefaults(func(c *Config) {
+			c.Review.MinConfidence = 0.55
+		})},
+		{"min_confidence 0 turns the gate off", "version: 1\nreview: {min_confidence: 0}\n", withDefaults(func(c *Config) {
+			c.Review.MinConfidence = 0
+		})},
+		{"min_confidence 1 as an integer", "version: 1\nreview: {min_confidence: 1}\n", withDefaults(func(c *Config) {
+			c.Review.MinConfidence = 1
+		})},
+		{"checks fail on P1", "version: 1\nchecks: {fail_on: P1}\n", withDefaults(func(c *Config) {
+			c.Checks.FailOn = "P1"
 		})},
 		{"enabled sandbox with command", "version: 1\nsandbox: {enabled: true, command: make test}\n", withDefaults(func(c *Config) {
 			c.Sandbox.Enabled = true
@@ -196,6 +226,41 @@ func TestParseErrors(t *testing.T) {
 			name: "bad priority",
 			data: "version: 1\nreview:\n  focus: [bugs]\n\n\n  min_priority: P5\n",
 			want: []string{`6:17: min_priority must be one of P0, P1, P2, P3, got "P5"`},
+		},
+		{
+			name: "outside_diff not a known value",
+			data: "version: 1\nreview:\n  outside_diff: hide\n",
+			want: []string{`3:17: outside_diff must be one of note, drop, got "hide"`},
+		},
+		{
+			name: "fail_on not a priority",
+			data: "version: 1\nchecks:\n  fail_on: P4\n",
+			want: []string{`3:12: fail_on must be one of none, P0, P1, P2, P3, got "P4"`},
+		},
+		{
+			name: "checks.enabled not a boolean",
+			data: "version: 1\nchecks:\n  enabled: on\n",
+			want: []string{`3:12: enabled must be true or false, got "on"`},
+		},
+		{
+			name: "min_confidence out of range",
+			data: "version: 1\nreview:\n  min_confidence: 1.5\n",
+			want: []string{`3:19: min_confidence must be between 0 and 1, got 1.5`},
+		},
+		{
+			name: "min_confidence negative",
+			data: "version: 1\nreview:\n  min_confidence: -0.2\n",
+			want: []string{`3:19: min_confidence must be between 0 and 1, got -0.2`},
+		},
+		{
+			name: "min_confidence not a number",
+			data: "version: 1\nreview:\n  min_confidence: high\n",
+			want: []string{`3:19: min_confidence must be a number, got "high"`},
+		},
+		{
+			name: "min_confidence not finite",
+			data: "version: 1\nreview:\n  min_confidence: .nan\n",
+			want: []string{`3:19: min_confidence must be a number, got .nan`},
 		},
 		{
 			name: "swapped letters at the top level",
@@ -440,7 +505,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "too large",
 			data: "version: 1\n# " + strings.Repeat("x", MaxFileSize) + "\n",
-			want: []string{`1:1: the file is 65550 bytes; the limit is 65536 bytes (64 KiB)`},
+			want: []string{`1:1: the file is 65550 bytes; the limit is 65536 bytes (64 KiB): keep only the settings that differ from the defaults`},
 		},
 	}
 	for _, tt := range tests {
@@ -565,12 +630,14 @@ func TestEngineOptions(t *testing.T) {
 	want := review.Options{
 		Focus:            []finding.Area{finding.Security},
 		MinPriority:      finding.P2,
-		MaxComments:      7,
 		Instructions:     "be brief",
 		PathInstructions: []review.PathInstruction{{Path: "db/**", Instructions: "check migrations"}},
 		Exclude:          []string{"gen/**"},
 		Include:          []string{"src/**"},
 		MaxInputTokens:   64000,
+		Passes:           passes.Auto,
+		OutsideDiff:      review.OutsideNote,
+		MinConfidence:    review.DefaultMinConfidence,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("EngineOptions =\n%+v\nwant\n%+v", got, want)
@@ -584,9 +651,22 @@ func TestEngineOptions(t *testing.T) {
 	// The defaults must carry P1 explicitly: the zero MinPriority, P0,
 	// would hide every P1 finding.
 	d := Default().EngineOptions()
-	if d.MinPriority != finding.P1 || d.MaxComments != review.DefaultMaxComments || len(d.Focus) != 4 ||
+	if d.MinPriority != finding.P1 || Default().Review.MaxComments != review.DefaultMaxComments || len(d.Focus) != 4 ||
 		d.PathInstructions != nil || d.MaxInputTokens != 0 {
 		t.Fatalf("Default().EngineOptions() = %+v", d)
+	}
+}
+
+func TestFailAt(t *testing.T) {
+	tests := []struct {
+		on   string
+		want finding.Priority
+		ok   bool
+	}{{"none", 0, false}, {"", 0, false}, {"P0", finding.P0, true}, {"P2", finding.P2, true}, {"P3", finding.P3, true}}
+	for _, tt := range tests {
+		if got, ok := (Checks{FailOn: tt.on}).FailAt(); got != tt.want || ok != tt.ok {
+			t.Errorf("FailAt(%q) = %v, %v; want %v, %v", tt.on, got, ok, tt.want, tt.ok)
+		}
 	}
 }
 

@@ -1,7 +1,13 @@
-// Package reviewer runs one queued review request against GitHub: it
-// checks who asked, acknowledges, reads the repository's rules from the
-// base branch, fetches the change, runs the engine and publishes one
-// review. Every way it can fail ends in a comment on the pull request.
+// Package reviewer runs one queued job: it checks who asked, acknowledges,
+// reads the repository's rules from the base branch, reads the change,
+// runs the engine, publishes one review and reports the outcome to
+// whoever waits for it. Every way it can fail ends in a comment on the
+// pull request (unless the job may not post) and in its reporters.
+//
+// The worker knows GitHub only through the small interfaces below
+// (PullRequestSource for reads, ReviewPublisher for the pull request's
+// conversation, Reporter for everyone else told of the outcome), so its
+// logic reads as the steps of a review rather than as API calls.
 package reviewer
 
 import (
@@ -9,19 +15,22 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/google/go-github/v66/github"
 	"github.com/rs/zerolog"
 
+	"github.com/codex-review/codex-review/app/job"
 	"github.com/codex-review/codex-review/app/publish"
+	"github.com/codex-review/codex-review/app/pull"
 	"github.com/codex-review/codex-review/app/repoconfig"
 	"github.com/codex-review/codex-review/app/tarball"
-	"github.com/codex-review/codex-review/app/webhook"
 	"github.com/codex-review/codex-review/review"
 	"github.com/codex-review/codex-review/review/budget"
+	"github.com/codex-review/codex-review/review/deps"
 	"github.com/codex-review/codex-review/review/diff"
 	"github.com/codex-review/codex-review/review/finding"
 	"github.com/codex-review/codex-review/review/model"
@@ -29,99 +38,101 @@ import (
 	"github.com/codex-review/codex-review/review/sandbox"
 )
 
-// Limits on what the worker reads.
-const (
-	// maxRepoFile bounds what is read of the files taken from the base
-	// branch (repoconfig.FileName, repoconfig.AgentsFileName); .codex.yml itself is
-	// limited further by its parser.
-	maxRepoFile = 1 << 20
-	// maxPRFiles is GitHub's limit on the files the pull request files
-	// API lists; beyond it a review cannot see the rest of the change.
-	maxPRFiles = 3000
-)
-
-// Clients gives an authenticated GitHub client per installation
-// (githubapp.ClientCreator satisfies it).
-type Clients interface {
-	NewInstallationClient(installationID int64) (*github.Client, error)
+// PullRequestSource is every read the worker makes of a pull request and
+// its repository. Implementations are safe for concurrent use.
+type PullRequestSource interface {
+	// PullRequest reads the pull request as it is now.
+	PullRequest(ctx context.Context) (pull.PullRequest, error)
+	// Files lists the changed files with their diff.
+	Files(ctx context.Context) (pull.Files, error)
+	// Compare is the change from one commit to a later one, nil when to
+	// does not descend from from.
+	Compare(ctx context.Context, from, to string) (*diff.Diff, error)
+	// File reads a file at a ref; nil, nil when there is none.
+	File(ctx context.Context, path, ref string) ([]byte, error)
+	// FilesAt reads files at a commit with as few calls as it can (one
+	// tarball, usually); missing files are left out of the map.
+	FilesAt(ctx context.Context, sha string, paths []string) (map[string][]byte, error)
+	// Permission is a user's permission on the repository, "" for none.
+	Permission(ctx context.Context, user string) (string, error)
+	// Reviews are the app's own submitted reviews, oldest first.
+	Reviews(ctx context.Context) ([]publish.AppReview, error)
+	// Tarball unpacks the repository at a commit for the sandbox.
+	Tarball(ctx context.Context, sha string) (*tarball.Tree, error)
 }
 
-// Worker runs review requests.
-type Worker struct {
-	Clients Clients
-	// Model is the server's model configuration; a repository may name
-	// another model in its .codex.yml.
-	Model    model.Config
-	BotLogin string // "slug[bot]"
-	WebURL   string // with a trailing slash
-	// Observe, when set, is told the usage of each review (metrics).
-	Observe func(repo string, u finding.Usage)
-	// API, when set, records the progress of reviews requested through the
-	// REST API (requests whose RequestKey starts with APIRequestPrefix).
-	API Tracker
-	// Sandbox runs repositories' tests, bounded by its own concurrency
-	// limit; nil turns test runs off on this server.
-	Sandbox *sandbox.Limiter
-	// SandboxUnavailable is why this host cannot run sandboxes (no bwrap,
-	// no user namespaces); reviews then say the tests were not run.
-	SandboxUnavailable error
-	// Download fetches repository archives from GitHub's pre-signed links;
-	// nil uses a plain client (never the installation's, which would send
-	// the token to the download host).
-	Download *http.Client
-
-	mu      sync.Mutex
-	engines map[string]*review.Engine
+// ReviewPublisher writes to the pull request's conversation.
+type ReviewPublisher interface {
+	// React adds a reaction to a comment.
+	React(ctx context.Context, commentID int64, content string) error
+	// Comment posts a comment.
+	Comment(ctx context.Context, body string) error
+	// Publish posts the review of head (see publish.Publish).
+	Publish(ctx context.Context, head string, res *review.Result, prev publish.State, opt publish.Options) (publish.Posted, error)
 }
 
-// APIRequestPrefix starts the RequestKey of a review requested through the
-// REST API; the rest of the key is the review's id.
-const APIRequestPrefix = "api:"
-
-// APIReviewID returns the REST API review id of a request, if it has one.
-func APIReviewID(r webhook.Request) (string, bool) {
-	id, ok := strings.CutPrefix(r.RequestKey, APIRequestPrefix)
-	return id, ok && id != ""
+// PullRequest is a job's pull request: what the worker reads and where it
+// posts.
+type PullRequest interface {
+	PullRequestSource
+	ReviewPublisher
+	CheckRuns
+	ThreadSource
+	ThreadPublisher
 }
 
-// SandboxConfig is the sandbox a REST API caller asked for.
-type SandboxConfig struct {
-	Tests          bool
-	Network        string // "none" or "restricted"
-	Command        string
-	TimeoutSeconds int
+// Pulls opens the pull request a job is about.
+type Pulls interface {
+	Open(ctx context.Context, j job.Job) (PullRequest, error)
 }
 
-// APIRequest is how a REST API review was asked for.
-type APIRequest struct {
-	// PostReview is false when the caller wants the findings as data only:
-	// nothing is posted on the pull request, not even a failure comment.
-	PostReview bool
-	// Sandbox is the caller's sandbox_config; nil when none was given.
-	Sandbox *SandboxConfig
+// OnGitHub opens jobs' pull requests on GitHub.
+func OnGitHub(o *pull.Opener) Pulls { return gitHub{o} }
+
+type gitHub struct{ o *pull.Opener }
+
+func (g gitHub) Open(_ context.Context, j job.Job) (PullRequest, error) {
+	pr, err := g.o.Open(j.Installation, j.Repo, j.PR)
+	if err != nil {
+		return nil, err
+	}
+	return pr, nil
 }
 
-// ErrNotWanted is returned by a Tracker for a review that was cancelled or
-// removed before it ran; the worker drops it silently.
+// Report is a finished review, as reporters are told of it.
+type Report struct {
+	Result *review.Result
+	// HeadSHA is the commit that was reviewed.
+	HeadSHA string
+	// ReviewURL is the posted review; empty when nothing was posted.
+	ReviewURL string
+	// GitHubReviewID is the posted review's id on GitHub; 0 when nothing
+	// was posted.
+	GitHubReviewID int64
+}
+
+// Reporter tells one audience how a job goes, besides the pull request's
+// conversation: the REST API's record of a review, the check run.
+type Reporter interface {
+	// Start is called as the job starts. ErrNotWanted means the job was
+	// cancelled before it ran: it is dropped without a word.
+	Start(ctx context.Context) error
+	// Finish is called with the finished review, after it was posted.
+	Finish(ctx context.Context, r Report) error
+	// Fail is called when the job ends without a review. ErrNotWanted
+	// means the job was cancelled meanwhile: the pull request is not told.
+	Fail(ctx context.Context, cause error) error
+}
+
+// Records keeps the REST API's records of reviews (api.Tracker).
+type Records interface {
+	// Record is the reporter of the review with the given id.
+	Record(reviewID string) Reporter
+}
+
+// ErrNotWanted is returned by a Reporter for a job that was cancelled or
+// removed before it finished; the worker drops it silently.
 var ErrNotWanted = errors.New("review no longer wanted")
-
-// Tracker records the progress of REST API reviews, which callers read
-// back through the API.
-type Tracker interface {
-	// Start marks the review running and returns how it was requested.
-	Start(ctx context.Context, reviewID string) (APIRequest, error)
-	// Request returns how the review was requested, without changing it.
-	Request(ctx context.Context, reviewID string) (APIRequest, error)
-	// Complete records the result of the review of headSHA; reviewURL is
-	// empty when nothing was posted.
-	Complete(ctx context.Context, reviewID string, res *review.Result, headSHA, reviewURL string) error
-	// Fail records why the review failed.
-	Fail(ctx context.Context, reviewID string, cause error) error
-}
-
-// errPostedUnrecorded explains the one failure that happens after success:
-// a retried API review whose review is already on the pull request.
-var errPostedUnrecorded = errors.New("the review was posted on the pull request, but the server stopped before recording its result: read it on the pull request, or request a new review")
 
 // ErrPermanent marks failures that a retry cannot fix; the queue stops
 // retrying and reports them.
@@ -130,99 +141,230 @@ var ErrPermanent = errors.New("permanent failure")
 // permanent wraps err so errors.Is(err, ErrPermanent) holds.
 func permanent(err error) error { return fmt.Errorf("%w: %w", ErrPermanent, err) }
 
-// Run handles one request. A nil error means the request is finished,
-// including when it was deliberately skipped (auto review turned off, an
-// unauthorised user).
-func (w *Worker) Run(ctx context.Context, r webhook.Request) error {
-	owner, repo, ok := strings.Cut(r.Repo, "/")
-	if !ok {
-		return permanent(fmt.Errorf("invalid repository name %q", r.Repo))
+// errPostedUnrecorded explains the one failure that happens after success:
+// a retried API review whose review is already on the pull request.
+var errPostedUnrecorded = errors.New("the review was posted on the pull request, but the server stopped before recording its result: read it on the pull request, or request a new review")
+
+// Worker runs jobs.
+type Worker struct {
+	// Pulls opens the pull request of a job.
+	Pulls Pulls
+	// Model is the server's model configuration; a repository may name
+	// another model in its .codex.yml.
+	Model model.Config
+	// Observe, when set, is told the usage of each review (metrics).
+	Observe func(repo string, u finding.Usage)
+	// Records, when set, keeps the REST API's record of API reviews.
+	Records Records
+	// Sandbox runs repositories' tests, bounded by its own concurrency
+	// limit; nil turns test runs off on this server.
+	Sandbox *sandbox.Limiter
+	// SandboxUnavailable is why this host cannot run sandboxes (no bwrap,
+	// no user namespaces); reviews then say the tests were not run.
+	SandboxUnavailable error
+	// Trigger is the mention that starts reviews (CODEX_TRIGGER), for
+	// replies that say how to ask again; command.DefaultTrigger when empty.
+	Trigger string
+	// Memory keeps learnings, dismissals and feedback between jobs; nil
+	// turns them off (reviews then neither read nor count them, and
+	// remember, learnings and ignore say they are not available).
+	Memory Memory
+	// Feedback, when set, is told of 👍 ("+1") and 👎 ("-1") reactions
+	// added to the app's comments since they were last read (metrics).
+	Feedback func(area finding.Area, priority finding.Priority, reaction string, n int)
+	// Advisories looks up known vulnerabilities of dependency changes
+	// (OSV); nil leaves them unchecked, and reviews say so.
+	Advisories deps.Advisories
+
+	mu      sync.Mutex
+	engines map[string]*review.Engine
+	// rules caches repositories' rules by base commit.
+	rules rulesCache
+	// heads caches the changed files read at head commits.
+	heads headCache
+	// noChecks holds the installations that refused the app the checks
+	// permission, so that each is warned about once.
+	noChecks sync.Map
+	// perms caches collaborator permissions (permissionTTL).
+	perms   permissions
+	clients map[string]*model.Client
+	counter map[string]budget.Counter
+}
+
+// reporters are the audiences of a job besides its pull request.
+func (w *Worker) reporters(j job.Job) reporters {
+	var rs reporters
+	if j.ReviewID != "" && w.Records != nil {
+		rs = append(rs, w.Records.Record(j.ReviewID))
 	}
-	ctx = zerolog.Ctx(ctx).With().Str("repo", r.Repo).Int("pr", r.PR).Str("trigger", r.Trigger).Str("delivery", r.Delivery).Logger().WithContext(ctx)
+	return rs
+}
+
+// Run handles one job. A nil error means the job is finished, including
+// when it was deliberately skipped (auto review turned off, an
+// unauthorised user, a cancelled API review).
+func (w *Worker) Run(ctx context.Context, j job.Job) error {
+	ctx = zerolog.Ctx(ctx).With().Str("repo", j.Repo).Int("pr", j.PR).Str("trigger", j.Trigger()).Str("delivery", j.Delivery).Logger().WithContext(ctx)
 	log := zerolog.Ctx(ctx)
-	gh, err := w.Clients.NewInstallationClient(r.Installation)
-	if err != nil {
-		return fmt.Errorf("GitHub client for installation %d: %w", r.Installation, err)
+	if err := j.Validate(); err != nil {
+		return permanent(fmt.Errorf("invalid job: %w", err))
 	}
-	j := &job{w: w, gh: gh, owner: owner, repo: repo, r: r, post: true}
-	if id, ok := APIReviewID(r); ok && w.API != nil {
-		req, err := w.API.Start(ctx, id)
+	pr, err := w.Pulls.Open(ctx, j)
+	if err != nil {
+		return err
+	}
+	t := &task{w: w, j: j, pr: pr, reps: w.reporters(j)}
+	if err := t.reps.start(ctx); err != nil {
 		if errors.Is(err, ErrNotWanted) {
-			log.Info().Str("review", id).Msg("skipping API review: cancelled before it ran")
+			log.Info().Str("review", j.ReviewID).Msg("skipping review: cancelled before it ran")
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("start API review %s: %w", id, err)
-		}
-		j.apiID, j.post, j.apiSandbox = id, req.PostReview, req.Sandbox
+		return err
 	}
 
-	if r.CommentID != 0 {
-		allowed, err := j.mayTrigger(ctx)
+	if j.Source == job.Comment || j.Source == job.CheckRun || j.Source == job.Thread {
+		allowed, err := t.mayTrigger(ctx)
 		if err != nil {
 			return err
 		}
 		if !allowed {
-			log.Info().Str("user", r.Requester).Msg("trigger refused: no write access")
-			return classify(publish.React(ctx, gh, owner, repo, r.CommentID, "confused"))
+			log.Info().Str("user", j.Requester).Msg("trigger refused: no write access")
+			if j.CommentID == 0 {
+				return nil // a check run's Re-run button has nothing to react to
+			}
+			return classify(t.react(ctx, "confused"))
 		}
 	}
-	switch r.Trigger {
-	case webhook.TriggerHelp, webhook.TriggerReply:
-		return classify(publish.PostComment(ctx, gh, owner, repo, r.PR, r.Reply))
-	case webhook.TriggerComment:
-		if err := publish.React(ctx, gh, owner, repo, r.CommentID, "eyes"); err != nil {
-			return classify(err)
+	switch j.Action {
+	case job.Help, job.Reply:
+		return classify(t.say(ctx, j.Reply))
+	case job.Review:
+		if (j.Source == job.Comment || j.Source == job.Thread) && !t.reacted() {
+			if err := t.react(ctx, "eyes"); err != nil {
+				return classify(err)
+			}
 		}
+		// A review the REST API's caller cancels while it runs stops: its
+		// context is cancelled, and nothing is posted after that.
+		rctx, stop := t.watchCancel(ctx)
+		err := t.review(rctx)
+		stop()
+		if err != nil && cancelled(rctx, err) {
+			log.Info().Str("review", j.ReviewID).Msg("review cancelled while it ran; nothing posted")
+			// On a context of its own: the job's may be ending too (the
+			// queue's own cancellation).
+			ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), completeTimeout)
+			defer cancel()
+			return w.end(ectx, j, ErrCancelled, false)
+		}
+		return err
+	case job.Answer, job.Suggest:
+		return t.answer(ctx)
+	case job.Remember:
+		return t.remember(ctx)
+	case job.Learnings:
+		return t.learnings(ctx)
+	case job.Dismiss:
+		return t.dismiss(ctx)
 	}
-	return j.review(ctx)
+	return permanent(fmt.Errorf("unknown action %q", j.Action))
 }
 
-// Fail tells the pull request why a request could not be completed. The
-// queue calls it once, when it gives up.
-func (w *Worker) Fail(ctx context.Context, r webhook.Request, cause error) error {
-	if r.Trigger == webhook.TriggerHelp || r.Trigger == webhook.TriggerReply {
+// Fail tells the job's audiences why it could not be completed. The queue
+// calls it once, when it gives up.
+func (w *Worker) Fail(ctx context.Context, j job.Job, cause error) error {
+	switch j.Action {
+	case job.Answer, job.Suggest, job.Remember, job.Learnings, job.Dismiss:
+		return w.failConversation(ctx, j, cause)
+	}
+	return w.end(ctx, j, cause, true)
+}
+
+// Cancelled completes the check run of a job that was cancelled while it
+// ran (the REST API's cancel, which has recorded it already); the queue
+// calls it once the job returned.
+func (w *Worker) Cancelled(ctx context.Context, j job.Job) error {
+	return w.end(ctx, j, ErrCancelled, false)
+}
+
+// Superseded completes the check run of a job that a newer push replaced
+// while it waited to be retried. The REST API's record is the server's to
+// mark.
+func (w *Worker) Superseded(ctx context.Context, j job.Job) error {
+	return w.end(ctx, j, ErrSuperseded, false)
+}
+
+// end tells the audiences of a job that ended outside Run why it has no
+// review. A failure (final) is told to every reporter and, when the job may
+// post, to the pull request; a cancellation only to the check run. The
+// check run is found by the job's request key on the heads it may have
+// reviewed.
+func (w *Worker) end(ctx context.Context, j job.Job, cause error, final bool) error {
+	if j.Action != job.Review {
 		return nil
 	}
-	if id, ok := APIReviewID(r); ok && w.API != nil {
-		req, err := w.API.Request(ctx, id)
-		if errors.Is(err, ErrNotWanted) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read API review %s: %w", id, err)
-		}
-		if err := w.API.Fail(ctx, id, cause); err != nil {
-			return fmt.Errorf("record the failure of API review %s: %w", id, err)
-		}
-		if !req.PostReview {
-			return nil
-		}
+	t := &task{w: w, j: j}
+	if final {
+		t.reps = w.reporters(j)
 	}
-	owner, repo, ok := strings.Cut(r.Repo, "/")
-	if !ok {
-		return nil
-	}
-	gh, err := w.Clients.NewInstallationClient(r.Installation)
+	pr, err := w.Pulls.Open(ctx, j)
 	if err != nil {
-		return err
+		return errors.Join(err, t.reps.fail(ctx, cause))
 	}
-	return publish.PostComment(ctx, gh, owner, repo, r.PR, FailureMessage(cause))
+	t.pr = pr
+	heads := []string{}
+	if j.HeadSHA != "" {
+		heads = append(heads, j.HeadSHA)
+	}
+	if p, err := pr.PullRequest(ctx); err == nil && p.HeadSHA != j.HeadSHA {
+		heads = append(heads, p.HeadSHA)
+	}
+	if wd := j.Waited; wd != nil && wd.CheckHead != "" && !slices.Contains(heads, wd.CheckHead) {
+		// The run made while the job waited, on the head of that time.
+		heads = append(heads, wd.CheckHead)
+	}
+	if len(heads) > 0 {
+		t.reps = append(t.reps, &checkRun{w: w, runs: pr, installation: j.Installation, key: j.RequestKey, heads: heads})
+	}
+	if !final {
+		if err := t.reps.fail(ctx, cause); err != nil && !errors.Is(err, ErrNotWanted) {
+			return err
+		}
+		return nil
+	}
+	return t.fail(ctx, cause)
 }
 
 // FailureMessage explains a failure to the people on the pull request:
 // what happened and what to do about it.
 func FailureMessage(err error) string {
+	var ce *configError
+	if errors.As(err, &ce) {
+		return render.InvalidConfigComment(repoconfig.FileName, ce.ref, ce.err.Error())
+	}
 	f := Explain(err, "comment `@codex review`")
-	return "**Codex review could not review this pull request.**\n\n" + render.EscapeBlock(f.What) + "\n\n" + f.Todo
+	return render.FailureComment(f.What, f.Todo)
 }
+
+// configError is an invalid .codex.yml on the base branch.
+type configError struct {
+	ref string
+	err *repoconfig.Error
+}
+
+func (e *configError) Error() string {
+	return fmt.Sprintf("%s on %s is invalid: %v", repoconfig.FileName, e.ref, e.err)
+}
+
+func (e *configError) Unwrap() error { return e.err }
 
 // Failure is why a review failed, in words a person can act on.
 type Failure struct {
 	What string // what happened
 	Todo string // what to do about it
 	// Code is stable, for scripts: model_<kind>, invalid_config,
-	// github_error or review_failed.
+	// github_unavailable, github_rate_limited, github_error or
+	// review_failed.
 	Code string
 }
 
@@ -231,10 +373,13 @@ type Failure struct {
 // pull request, "request the review again" through the REST API.
 func Explain(err error, again string) Failure {
 	var (
-		f  Failure
-		me *model.Error
-		ge *github.ErrorResponse
-		ce *repoconfig.Error
+		f      Failure
+		me     *model.Error
+		ge     *github.ErrorResponse
+		ce     *repoconfig.Error
+		abuse  *github.AbuseRateLimitError
+		quota  *github.RateLimitError
+		urlErr *url.Error
 	)
 	retry := strings.ToUpper(again[:1]) + again[1:]
 	switch {
@@ -255,9 +400,23 @@ func Explain(err error, again string) Failure {
 	case errors.As(err, &ce):
 		f.What, f.Code = err.Error(), "invalid_config"
 		f.Todo = "Fix `.codex.yml` on the base branch (check it with `codex-review config validate`), then " + again + "."
+	case errors.As(err, &abuse) || errors.As(err, &quota):
+		f.What, f.Code = "GitHub rate-limited the app: "+err.Error(), "github_rate_limited"
+		f.Todo = "The app's GitHub API quota recovers by itself. " + retry + " in a few minutes."
+	case errors.As(err, &ge) && ge.Response != nil && ge.Response.StatusCode >= 500:
+		f.What, f.Code = fmt.Sprintf("GitHub was unavailable: it answered %d to %s", ge.Response.StatusCode, requestLine(ge.Response)), "github_unavailable"
+		f.Todo = "This is GitHub's side and usually temporary (see https://www.githubstatus.com). " + retry + " in a few minutes."
 	case errors.As(err, &ge) && ge.Response != nil:
-		f.What, f.Code = fmt.Sprintf("GitHub answered %d: %s", ge.Response.StatusCode, ge.Message), "github_error"
-		f.Todo = "Check that the app is installed on this repository with the permissions it asks for (pull requests: write, issues: write, contents: read), then " + again + "."
+		f.What, f.Code = fmt.Sprintf("GitHub refused %s with %d: %s", requestLine(ge.Response), ge.Response.StatusCode, ge.Message), "github_error"
+		switch ge.Response.StatusCode {
+		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+			f.Todo = "Check that the app is installed on this repository with the permissions it asks for (pull requests: write, issues: write, contents: read, metadata: read; checks: write for the check run), then " + again + "."
+		default:
+			f.Todo = retry + "; if it keeps failing, the server log has details."
+		}
+	case errors.As(err, &urlErr):
+		f.What, f.Code = "GitHub could not be reached: "+err.Error(), "github_unavailable"
+		f.Todo = "This is usually temporary (a network or GitHub outage). " + retry + " in a few minutes; if it keeps failing, the server's administrator should check its network access to GitHub."
 	default:
 		f.What, f.Code = err.Error(), "review_failed"
 		f.Todo = retry + "; if it keeps failing, the server log has details."
@@ -265,8 +424,52 @@ func Explain(err error, again string) Failure {
 	return f
 }
 
+// postedFor finds the app's review that already answered j, looking at all
+// of the app's reviews on the pull request: another request may have been
+// answered since (a job rescued after its post reached GitHub must not post
+// again because someone asked for another review meanwhile). Automatic
+// jobs share one request key, "auto", one per head; the others name one
+// request, answered once whatever the head.
+func postedFor(reviews []publish.AppReview, j job.Job, head string) (publish.AppReview, bool) {
+	for i := len(reviews) - 1; i >= 0; i-- {
+		r := reviews[i]
+		if !r.HasState || r.State.Request == "" || r.State.Request != j.RequestKey {
+			continue
+		}
+		if j.Source == job.Automatic && r.State.Head != head {
+			continue
+		}
+		return r, true
+	}
+	return publish.AppReview{}, false
+}
+
+// requestLine names a failed GitHub call, "GET /repos/o/r/pulls/1/files".
+func requestLine(resp *http.Response) string {
+	if resp == nil || resp.Request == nil || resp.Request.URL == nil {
+		return "a request"
+	}
+	return resp.Request.Method + " " + resp.Request.URL.Path
+}
+
+// modelName is the model a repository's reviews use: its own, or the
+// server's.
+func (w *Worker) modelName(repoModel string) string {
+	if repoModel != "" {
+		return repoModel
+	}
+	return w.Model.Model
+}
+
 // engine returns the engine for a model name, creating it once.
 func (w *Worker) engine(name string) (*review.Engine, error) {
+	e, _, _, err := w.model(name)
+	return e, err
+}
+
+// model returns the engine, the model client and the token counter for a
+// model name, creating them once.
+func (w *Worker) model(name string) (*review.Engine, *model.Client, budget.Counter, error) {
 	cfg := w.Model
 	if name != "" {
 		cfg.Model = name
@@ -274,65 +477,133 @@ func (w *Worker) engine(name string) (*review.Engine, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if e, ok := w.engines[cfg.Model]; ok {
-		return e, nil
+		return e, w.clients[cfg.Model], w.counter[cfg.Model], nil
 	}
 	client, err := model.New(cfg)
 	if err != nil {
-		return nil, permanent(err)
+		return nil, nil, nil, permanent(err)
 	}
 	counter, err := budget.NewCounter(cfg.Model)
 	if err != nil {
-		return nil, permanent(err)
+		return nil, nil, nil, permanent(err)
 	}
 	if w.engines == nil {
 		w.engines = map[string]*review.Engine{}
+		w.clients = map[string]*model.Client{}
+		w.counter = map[string]budget.Counter{}
 	}
 	e := review.New(client, counter, cfg.Model)
-	w.engines[cfg.Model] = e
-	return e, nil
+	w.engines[cfg.Model], w.clients[cfg.Model], w.counter[cfg.Model] = e, client, counter
+	return e, client, counter, nil
 }
 
-// job is one request in progress.
-type job struct {
-	w           *Worker
-	gh          *github.Client
-	owner, repo string
-	r           webhook.Request
-	// apiID is the REST API review id, or "" for other requests.
-	apiID string
-	// post is false for an API review asked not to post anything.
-	post bool
-	// apiSandbox is the REST API caller's sandbox_config, if any.
-	apiSandbox *SandboxConfig
-}
+// reporters are told of a job in order.
+type reporters []Reporter
 
-// mayTrigger reports whether the comment's author has write access. The
-// payload's author association settles the common cases; otherwise the
-// collaborator permission API decides.
-func (j *job) mayTrigger(ctx context.Context) (bool, error) {
-	switch j.r.AuthorAssociation {
-	case "OWNER", "MEMBER", "COLLABORATOR":
-		return true, nil
-	}
-	perm, _, err := j.gh.Repositories.GetPermissionLevel(ctx, j.owner, j.repo, j.r.Requester)
-	if err != nil {
-		var ge *github.ErrorResponse
-		if errors.As(err, &ge) && ge.Response != nil && ge.Response.StatusCode == http.StatusNotFound {
-			return false, nil // not a collaborator at all
+// start starts every reporter, stopping at the first error.
+func (rs reporters) start(ctx context.Context) error {
+	for _, r := range rs {
+		if err := r.Start(ctx); err != nil {
+			return err
 		}
-		return false, classify(fmt.Errorf("check %s's permission: %w", j.r.Requester, err))
 	}
-	switch perm.GetPermission() {
-	case "admin", "maintain", "write":
-		return true, nil
-	}
-	return false, nil
+	return nil
 }
 
-// classify marks GitHub errors that retrying cannot fix as permanent.
+// wanted asks the reporters that know (the REST API's record) whether the
+// job is still wanted; ErrNotWanted when one says it is not.
+func (rs reporters) wanted(ctx context.Context) error {
+	for _, r := range rs {
+		if w, ok := r.(interface{ Wanted(context.Context) error }); ok {
+			if err := w.Wanted(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// finish tells every reporter of the review, whatever the others answer.
+func (rs reporters) finish(ctx context.Context, rep Report) error {
+	var errs []error
+	for _, r := range rs {
+		errs = append(errs, r.Finish(ctx, rep))
+	}
+	return errors.Join(errs...)
+}
+
+// fail tells every reporter of the failure. It returns the errors of the
+// reporters that could not be told; ErrNotWanted only when all could, and
+// one of them says the job was no longer wanted. A check run that could
+// not be completed is an error even then: callers drop ErrNotWanted
+// silently, and the run would stay in progress unseen.
+func (rs reporters) fail(ctx context.Context, cause error) error {
+	var errs []error
+	notWanted := false
+	for _, r := range rs {
+		err := r.Fail(ctx, cause)
+		if errors.Is(err, ErrNotWanted) {
+			notWanted = true
+			continue
+		}
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil || !notWanted {
+		return err
+	}
+	return ErrNotWanted
+}
+
+// task is one job in progress.
+type task struct {
+	w    *Worker
+	j    job.Job
+	pr   PullRequest
+	reps reporters
+	// writers caches who has write access, for this job.
+	writers map[string]bool
+}
+
+// reacted reports whether the job's comment got its 👀 while the job
+// waited its turn (Worker.Waiting).
+func (t *task) reacted() bool { return t.j.Waited != nil && t.j.Waited.Reacted }
+
+// fail tells the reporters, then the pull request (when the job may post),
+// why the job ended without a review.
+func (t *task) fail(ctx context.Context, cause error) error {
+	err := t.reps.fail(ctx, cause)
+	if errors.Is(err, ErrNotWanted) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !t.j.Post {
+		return nil
+	}
+	return classify(t.pr.Comment(ctx, FailureMessage(cause)))
+}
+
+// mayTrigger reports whether the comment's author has write access. Only
+// the association OWNER proves it (the repository's owner, or an owner of
+// its organisation); MEMBER and COLLABORATOR do not (an organisation member
+// or a collaborator may have read or triage access only), so the
+// collaborator-permission API decides, cached briefly per repository and
+// user.
+func (t *task) mayTrigger(ctx context.Context) (bool, error) {
+	if t.j.AuthorAssociation == "OWNER" {
+		return true, nil
+	}
+	return t.isWriter(ctx, t.j.Requester)
+}
+
+// classify marks errors that retrying cannot fix as permanent.
 func classify(err error) error {
 	if err == nil {
 		return nil
+	}
+	if errors.Is(err, pull.ErrUnusable) {
+		return permanent(err)
 	}
 	var ge *github.ErrorResponse
 	if errors.As(err, &ge) && ge.Response != nil {
@@ -352,96 +623,141 @@ func classify(err error) error {
 }
 
 // review runs the engine on the pull request and publishes the result.
-func (j *job) review(ctx context.Context) error {
+func (t *task) review(ctx context.Context) error {
 	log := zerolog.Ctx(ctx)
-	pr, _, err := j.gh.PullRequests.Get(ctx, j.owner, j.repo, j.r.PR)
+	j := t.j
+	// The app's earlier reviews do not depend on the pull request's
+	// state: read them while the pull request and its rules are read.
+	var (
+		reviews    []publish.AppReview
+		reviewsErr error
+		wg         sync.WaitGroup
+	)
+	wg.Go(func() { reviews, reviewsErr = t.pr.Reviews(ctx) })
+	defer wg.Wait()
+	pr, err := t.pr.PullRequest(ctx)
 	if err != nil {
-		return classify(fmt.Errorf("get pull request: %w", err))
+		return classify(err)
 	}
-	head := pr.GetHead().GetSHA()
-	auto := j.r.CommentID == 0 && j.apiID == ""
+	head := pr.HeadSHA
+	auto := j.Source == job.Automatic
 	if auto {
-		if pr.GetState() != "open" {
+		if !pr.Open {
 			log.Info().Msg("skipping automatic review: pull request is not open")
 			return nil
 		}
-		if j.r.HeadSHA != "" && j.r.HeadSHA != head {
+		if j.HeadSHA != "" && j.HeadSHA != head {
 			// The pull request moved on since this request was made. Its
 			// current head is what needs a review: webhooks can arrive out
 			// of order, so the job of the newer push may have been
 			// superseded by this older one. If that job runs too, the
 			// state marker shows the head as reviewed and it stops.
-			log.Info().Str("sha", j.r.HeadSHA).Str("head", head).Msg("reviewing the pull request's current head instead of the request's")
+			log.Info().Str("sha", j.HeadSHA).Str("head", head).Msg("reviewing the pull request's current head instead of the request's")
 		}
 	}
 
-	cfg, err := j.config(ctx, pr.GetBase().GetRef())
+	rules, err := t.rules(ctx, pr)
 	if err != nil {
 		var ce *repoconfig.Error
 		if errors.As(err, &ce) {
-			body := "**Codex review did not run: `" + repoconfig.FileName + "` on `" + pr.GetBase().GetRef() + "` is invalid.**\n\n" +
-				render.CodeBlock("", ce.Error()) + "\nFix the file on the base branch (check it locally with `codex-review config validate`), then comment `@codex review`."
-			if j.post {
-				if err := publish.PostComment(ctx, j.gh, j.owner, j.repo, j.r.PR, body); err != nil {
-					return classify(err)
-				}
+			if wd := j.Waited; wd != nil && wd.CheckRunID != 0 {
+				// The run made while the job waited says why too.
+				t.reps = append(t.reps, &checkRun{w: t.w, runs: t.pr, installation: j.Installation, key: j.RequestKey, heads: []string{wd.CheckHead}, id: wd.CheckRunID})
 			}
-			if j.apiID != "" {
-				return j.w.API.Fail(ctx, j.apiID, fmt.Errorf("%s on %s is invalid: %w", repoconfig.FileName, pr.GetBase().GetRef(), ce))
-			}
-			return nil
+			return t.fail(ctx, &configError{ref: pr.BaseRef, err: ce})
 		}
 		return err
 	}
-	if auto && !wantsAuto(cfg, j.r, pr) {
+	cfg := rules.Config
+	if auto && !wantsAuto(cfg, j, pr) {
 		log.Info().Msg("automatic review not wanted by .codex.yml")
 		return nil
 	}
+	var check *checkRun
+	if cfg.Checks.Enabled {
+		check = &checkRun{w: t.w, runs: t.pr, installation: j.Installation, key: j.RequestKey, heads: []string{head}}
+		check.failAt, check.failsOn = cfg.Checks.FailAt()
+		t.reps = append(t.reps, check)
+	}
+	t.takeWaitedCheck(ctx, check, head)
 
-	prev, err := publish.LastState(ctx, j.gh, j.owner, j.repo, j.r.PR, j.w.BotLogin)
-	if err != nil {
+	wg.Wait()
+	if err := reviewsErr; err != nil {
 		return classify(fmt.Errorf("read the last review's state: %w", err))
+	}
+	prev := publish.Latest(reviews)
+	if done, ok := postedFor(reviews, j, head); ok {
+		// This request's review is already on the pull request: the job
+		// is a retry after a crash between posting and finishing.
+		log.Info().Str("sha", done.State.Head).Int64("review", done.ID).Msg("review for this request already posted")
+		if err := t.reps.fail(ctx, errPostedUnrecorded); err != nil && !errors.Is(err, ErrNotWanted) {
+			return err
+		}
+		return nil
 	}
 	if auto && prev.Head == head {
 		log.Info().Str("sha", head).Msg("head already reviewed")
 		return nil
 	}
-	if prev.Request != "" && prev.Request == j.r.RequestKey && prev.Head == head {
-		// This request's review is already on the pull request: the job
-		// is a retry after a crash between posting and finishing.
-		log.Info().Str("sha", head).Msg("review for this request already posted")
-		if j.apiID != "" {
-			return j.w.API.Fail(ctx, j.apiID, errPostedUnrecorded)
-		}
-		return nil
+	opt := rules.EngineOptions()
+	opt.Repository = j.Repo
+	opt.Title, opt.Description = pr.Title, pr.Body
+	if len(j.Areas) > 0 {
+		// Areas asked for by name run even when the change gives them
+		// little to review.
+		opt.Focus, opt.ForceFocus = j.Areas, true
 	}
-
-	whole, unavailable, err := j.pullDiff(ctx)
-	if err != nil {
+	// The repository's learnings are guidelines like AGENTS.md's, below
+	// them: a new learning makes the same request a new review.
+	learnings := t.rememberedGuidelines(ctx, cfg.Model.Name)
+	guidelines := joinNonEmpty(rules.GuidelinesInstructions(), learnings)
+	opt.Instructions = joinNonEmpty(opt.Instructions, learnings, requesterWords(j))
+	opt.Head = headFiles{src: t.pr, key: headKey{strings.ToLower(j.Repo), head}, cache: &t.w.heads}
+	req := request{Focus: opt.Focus, Words: j.Instructions, Config: cfg, Guidelines: guidelines, Model: t.w.modelName(cfg.Model.Name), Sandbox: j.Sandbox}
+	if j.Source == job.Comment && !j.Fresh {
+		// The same request for the same commit gets the same review: link
+		// the one already posted instead of paying for it again.
+		if earlier, ok := answeredBefore(reviews, head, req.signature()); ok {
+			// Before any check run starts: the earlier review's run
+			// stands, and one made while the job waited says so.
+			if check != nil && check.queued != 0 {
+				check.id = check.queued
+				err := check.complete(ctx, head, publish.CheckRun{Status: publish.CheckCompleted, Conclusion: publish.ConclusionNeutral, DetailsURL: earlier.URL,
+					Output: render.CheckOutput{Title: "Answered by an earlier review", Summary: "The same request was answered for this commit before; the reply on the pull request links that review."}})
+				if err != nil {
+					log.Warn().Err(err).Int64("check_run", check.queued).Msg("could not complete the check run made while the request waited")
+				}
+			}
+			return t.replyRepeat(ctx, earlier, pr.CommitURL(head))
+		}
+	}
+	if opt.Dismissed, err = t.readFeedback(ctx, reviews); err != nil {
 		return err
 	}
-	opt := cfg.EngineOptions()
-	opt.Repository = j.r.Repo
-	opt.Title, opt.Description = pr.GetTitle(), pr.GetBody()
-	if len(j.r.Areas) > 0 {
-		opt.Focus = nil
-		for _, a := range j.r.Areas {
-			if fa, err := finding.ParseArea(a); err == nil {
-				opt.Focus = append(opt.Focus, fa)
-			}
+
+	if check != nil {
+		// In progress before the first model call; a job retried after a
+		// failure takes over the run its earlier attempt created.
+		if err := check.Start(ctx); err != nil {
+			return err
 		}
 	}
-	opt.Instructions = joinNonEmpty(opt.Instructions, j.guidelines(ctx, pr.GetBase().GetRef()), requesterWords(j.r))
 
+	files, err := t.pr.Files(ctx)
+	if err != nil {
+		return classify(err)
+	}
+	whole := files.Diff
 	reviewed := whole
 	incremental := ""
-	if j.r.Trigger == "synchronize" && prev.Head != "" && prev.Head != head {
-		inter, err := j.interdiff(ctx, prev.Head, head)
+	if j.Event == job.Synchronize && prev.Head != "" && prev.Head != head {
+		inter, err := t.pr.Compare(ctx, prev.Head, head)
 		if err != nil {
-			return err
+			return classify(err)
 		}
 		if inter != nil {
 			reviewed, incremental = inter, "since "+short(prev.Head)
+			req.Incremental = true
 			opt.AnchorDiff = whole
 			opt.Instructions = joinNonEmpty(opt.Instructions, "This is an incremental review: the diff shows only the commits pushed since "+short(prev.Head)+", which was reviewed before. Review those changes.")
 		}
@@ -449,19 +765,24 @@ func (j *job) review(ctx context.Context) error {
 
 	// Tests run before the model, so that failures can inform the bugs
 	// pass.
-	tests, err := j.runTests(ctx, cfg, pr, head)
-	if err != nil {
+	if opt.Tests, err = t.runTests(ctx, cfg, pr, head); err != nil {
 		return err
 	}
-	var extra []string
-	if tests != nil {
-		extra = append(extra, sandbox.Markdown(*tests))
-		if m := sandbox.Material(*tests); m != "" {
-			opt.Material = map[finding.Area]string{finding.Bugs: "Output of the repository's tests on this pull request's head:\n" + m}
-		}
+	opt.NoDiff = files.NoDiff
+	if listed := len(whole.Files); incremental == "" && pr.ChangedFiles > listed {
+		// GitHub lists at most 3,000 files of a pull request; say so
+		// rather than let the coverage line look complete.
+		opt.Unlisted = review.Unlisted{Files: pr.ChangedFiles - listed,
+			Reason: fmt.Sprintf("GitHub's API lists only the first %d files of a pull request", pull.MaxListedFiles)}
 	}
 
-	eng, err := j.w.engine(cfg.Model.Name)
+	since := ""
+	if incremental != "" {
+		since = prev.Head
+	}
+	opt.Dependencies = t.dependencies(pr, head, since)
+
+	eng, err := t.w.engine(cfg.Model.Name)
 	if err != nil {
 		return err
 	}
@@ -469,63 +790,49 @@ func (j *job) review(ctx context.Context) error {
 	if err != nil {
 		return classify(err)
 	}
-	res.Sandbox = tests
-	for i, s := range res.Coverage.Skipped {
-		if why, ok := unavailable[s.Path]; ok {
-			res.Coverage.Skipped[i].Reason = why
+	if t.w.Observe != nil {
+		t.w.Observe(j.Repo, res.Usage)
+	}
+	// A review cancelled while the model worked (where the queue could
+	// not interrupt it) is not posted; its check says it was cancelled.
+	if err := t.reps.wanted(ctx); err != nil {
+		if !errors.Is(err, ErrNotWanted) {
+			return err
 		}
-	}
-	if listed := len(whole.Files); incremental == "" && pr.GetChangedFiles() > listed {
-		// GitHub lists at most 3,000 files of a pull request; say so
-		// rather than let the coverage line look complete.
-		res.Coverage.FilesChanged += pr.GetChangedFiles() - listed
-		res.Coverage.Skipped = append(res.Coverage.Skipped, budget.Skip{
-			Path:   fmt.Sprintf("(%d more files)", pr.GetChangedFiles()-listed),
-			Reason: fmt.Sprintf("GitHub's API lists only the first %d files of a pull request", maxPRFiles),
-		})
-	}
-	if j.w.Observe != nil {
-		j.w.Observe(j.r.Repo, res.Usage)
+		log.Info().Str("sha", head).Msg("review cancelled while it ran; not posted")
+		if err := t.reps.fail(ctx, ErrCancelled); err != nil && !errors.Is(err, ErrNotWanted) {
+			return err
+		}
+		return nil
 	}
 
+	rep := Report{Result: res, HeadSHA: head}
+	if !j.Post {
+		log.Info().Str("sha", head).Int("findings", len(res.Findings)).Msg("review done; not posted, as the API request asked")
+		return t.reps.finish(ctx, rep)
+	}
 	event := publish.EventComment
 	if at, ok := cfg.Review.RequestChangesAt(); ok {
-		for _, f := range res.Output.Findings {
+		for _, f := range res.Findings {
 			if finding.Priority(f.Priority) <= at {
 				event = publish.EventRequestChanges
 				break
 			}
 		}
 	}
-	if !j.post {
-		log.Info().Str("sha", head).Int("findings", len(res.Output.Findings)).Msg("review done; not posted, as the API request asked")
-		return j.w.API.Complete(ctx, j.apiID, res, head, "")
-	}
-	blob := fmt.Sprintf("%s%s/%s/blob/%s/", j.w.WebURL, j.owner, j.repo, head)
-	posted, err := publish.Publish(ctx, j.gh, publish.Target{Owner: j.owner, Repo: j.repo, Number: j.r.PR, HeadSHA: head}, res, prev, publish.Options{
+	posted, err := t.pr.Publish(ctx, head, res, prev, publish.Options{
 		Event:       event,
-		Request:     j.r.RequestKey,
+		Request:     j.RequestKey,
+		Signature:   req.signature(),
 		MaxComments: cfg.Review.MaxComments,
-		BotLogin:    j.w.BotLogin,
-		Summary: render.SummaryOptions{
-			Incremental: incremental,
-			Extra:       extra,
-			Link: func(path string, line int) string {
-				if line > 0 {
-					return fmt.Sprintf("%s%s#L%d", blob, path, line)
-				}
-				return blob + path
-			},
-		},
+		Summary:     render.SummaryOptions{Incremental: incremental},
 	})
 	if err != nil {
 		return classify(err)
 	}
 	log.Info().Str("sha", head).Int64("review", posted.ReviewID).Int("inline", posted.Inline).Int("summary", posted.MovedToSummary).Msg("review posted")
-	if j.apiID != "" {
-		return j.w.API.Complete(ctx, j.apiID, res, head, posted.URL)
-	}
-	return nil
+	rep.ReviewURL, rep.GitHubReviewID = posted.URL, posted.ReviewID
+	return t.reps.finish(ctx, rep)
 }
 
 // runTests runs the repository's tests on the reviewed head in the
@@ -533,19 +840,19 @@ func (j *job) review(ctx context.Context) error {
 // for it. It returns nil when no test run was asked for, and a "not run"
 // result saying why when one was asked for but could not happen. Only a
 // cancelled context is an error: the job is then retried.
-func (j *job) runTests(ctx context.Context, cfg repoconfig.Config, pr *github.PullRequest, head string) (*sandbox.Result, error) {
+func (t *task) runTests(ctx context.Context, cfg repoconfig.Config, pr pull.PullRequest, head string) (*sandbox.Result, error) {
 	want, command := cfg.Sandbox.Enabled, cfg.Sandbox.Command
 	sc := sandbox.Config{Timeout: cfg.Sandbox.Timeout, Network: sandbox.Network(cfg.Sandbox.Network)}
-	if a := j.apiSandbox; a != nil && a.Tests {
+	if a := t.j.Sandbox; a != nil && a.Tests {
 		want = true
 		if a.Command != "" {
 			command = a.Command
 		}
-		if a.TimeoutSeconds > 0 {
-			sc.Timeout = time.Duration(a.TimeoutSeconds) * time.Second
+		if a.Timeout > 0 {
+			sc.Timeout = a.Timeout
 		}
 		if a.Network != "" {
-			sc.Network = sandbox.Network(a.Network)
+			sc.Network = a.Network
 		}
 	}
 	if !want {
@@ -556,18 +863,17 @@ func (j *job) runTests(ctx context.Context, cfg repoconfig.Config, pr *github.Pu
 		r := sandbox.NotRun(command, "tests were not run: "+reason)
 		return &r, nil
 	}
-	fork := !strings.EqualFold(pr.GetHead().GetRepo().GetFullName(), pr.GetBase().GetRepo().GetFullName())
 	switch {
 	case command == "":
 		return notRun("sandbox.command is empty in .codex.yml")
-	case fork && !cfg.Sandbox.AllowForks:
+	case pr.Fork() && !cfg.Sandbox.AllowForks:
 		return notRun("the pull request comes from a fork, and sandbox.allow_forks is off")
-	case j.w.Sandbox == nil:
+	case t.w.Sandbox == nil:
 		return notRun("the sandbox is turned off on this server")
-	case j.w.SandboxUnavailable != nil:
-		return notRun(j.w.SandboxUnavailable.Error())
+	case t.w.SandboxUnavailable != nil:
+		return notRun(t.w.SandboxUnavailable.Error())
 	}
-	tree, err := (&tarball.Fetcher{Repos: j.gh.Repositories, HTTP: j.w.Download}).Fetch(ctx, j.owner, j.repo, head)
+	tree, err := t.pr.Tarball(ctx, head)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -576,7 +882,7 @@ func (j *job) runTests(ctx context.Context, cfg repoconfig.Config, pr *github.Pu
 	}
 	defer tree.Remove()
 	sc.Command = command
-	res, err := j.w.Sandbox.Run(ctx, tree.Dir, sc)
+	res, err := t.testHeadAndBase(ctx, tree.Dir, sc, pr.BaseSHA)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -588,11 +894,11 @@ func (j *job) runTests(ctx context.Context, cfg repoconfig.Config, pr *github.Pu
 	return &res, nil
 }
 
-// wantsAuto applies .codex.yml's review.auto rules to an automatic trigger.
-func wantsAuto(cfg repoconfig.Config, r webhook.Request, pr *github.PullRequest) bool {
+// wantsAuto applies .codex.yml's review.auto rules to an automatic job.
+func wantsAuto(cfg repoconfig.Config, j job.Job, pr pull.PullRequest) bool {
 	a := cfg.Review.Auto
-	switch r.Trigger {
-	case "synchronize":
+	switch j.Event {
+	case job.Synchronize:
 		if !a.OnPush {
 			return false
 		}
@@ -601,148 +907,35 @@ func wantsAuto(cfg repoconfig.Config, r webhook.Request, pr *github.PullRequest)
 			return false
 		}
 	}
-	if pr.GetDraft() && !a.Drafts {
+	if pr.Draft && !a.Drafts {
 		return false
 	}
-	return a.ReviewsBase(pr.GetBase().GetRef()) && !a.IgnoresAuthor(pr.GetUser().GetLogin())
+	return a.ReviewsBase(pr.BaseRef) && !a.IgnoresAuthor(pr.Author)
 }
 
-// config reads .codex.yml from the base branch: never from the head, so a
-// pull request cannot change its own review rules. A missing file means the
-// defaults.
-func (j *job) config(ctx context.Context, baseRef string) (repoconfig.Config, error) {
-	data, err := j.file(ctx, repoconfig.FileName, baseRef)
-	if err != nil {
-		return repoconfig.Config{}, err
-	}
-	if data == nil {
-		return repoconfig.Default(), nil
-	}
-	return repoconfig.Parse(repoconfig.FileName, data)
+// headFiles gives the engine the files of the reviewed head commit, from
+// the worker's cache when an earlier review of that commit read them.
+type headFiles struct {
+	src   PullRequestSource
+	key   headKey
+	cache *headCache
 }
 
-// guidelines returns the "Review guidelines" section of AGENTS.md on the
-// base branch; a missing or unreadable file only loses the guidelines.
-func (j *job) guidelines(ctx context.Context, baseRef string) string {
-	data, err := j.file(ctx, repoconfig.AgentsFileName, baseRef)
-	if err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Msg("could not read AGENTS.md; reviewing without its guidelines")
-		return ""
-	}
-	if g := repoconfig.ReviewGuidelines(string(data)); g != "" {
-		return "Review guidelines from the repository's AGENTS.md:\n" + g
-	}
-	return ""
-}
-
-// file reads a file at ref; nil, nil when it does not exist.
-func (j *job) file(ctx context.Context, path, ref string) ([]byte, error) {
-	fc, _, resp, err := j.gh.Repositories.GetContents(ctx, j.owner, j.repo, path, &github.RepositoryContentGetOptions{Ref: ref})
-	if err != nil {
-		if resp != nil && resp.StatusCode == http.StatusNotFound {
-			return nil, nil
-		}
-		return nil, classify(fmt.Errorf("read %s from %s: %w", path, ref, err))
-	}
-	if fc == nil {
-		return nil, nil // a directory of that name
-	}
-	if fc.GetSize() > maxRepoFile {
-		return nil, permanent(fmt.Errorf("%s on %s is larger than %d bytes", path, ref, maxRepoFile))
-	}
-	s, err := fc.GetContent()
-	if err != nil {
-		return nil, permanent(fmt.Errorf("decode %s from %s: %w", path, ref, err))
-	}
-	return []byte(s), nil
-}
-
-// pullDiff lists the pull request's files with their patches (the files
-// API, paginated: the .diff media type is refused past 300 files) and
-// builds the diff. It also returns why some files have no patch.
-func (j *job) pullDiff(ctx context.Context) (*diff.Diff, map[string]string, error) {
-	var files []*github.CommitFile
-	opts := &github.ListOptions{PerPage: 100}
-	for {
-		page, resp, err := j.gh.PullRequests.ListFiles(ctx, j.owner, j.repo, j.r.PR, opts)
-		if err != nil {
-			return nil, nil, classify(fmt.Errorf("list pull request files: %w", err))
-		}
-		files = append(files, page...)
-		if resp.NextPage == 0 || len(files) >= maxPRFiles {
-			break
-		}
-		opts.Page = resp.NextPage
-	}
-	return build(files)
-}
-
-// interdiff is the change from the last reviewed head to the new one, or
-// nil when the new head does not descend from it (a force push: review
-// the whole pull request again).
-func (j *job) interdiff(ctx context.Context, from, to string) (*diff.Diff, error) {
-	var files []*github.CommitFile
-	opts := &github.ListOptions{PerPage: 100}
-	for {
-		cmp, resp, err := j.gh.Repositories.CompareCommits(ctx, j.owner, j.repo, from, to, opts)
-		if err != nil {
-			var ge *github.ErrorResponse
-			if errors.As(err, &ge) && ge.Response != nil && ge.Response.StatusCode == http.StatusNotFound {
-				return nil, nil // the old head is gone (force push, gc)
-			}
-			return nil, classify(fmt.Errorf("compare %s...%s: %w", short(from), short(to), err))
-		}
-		if cmp.GetStatus() != "ahead" {
-			return nil, nil
-		}
-		files = append(files, cmp.Files...)
-		if resp.NextPage == 0 || len(files) >= maxPRFiles {
-			break
-		}
-		opts.Page = resp.NextPage
-	}
-	d, _, err := build(files)
-	return d, err
-}
-
-// build turns GitHub's per-file patches into a diff.
-func build(files []*github.CommitFile) (*diff.Diff, map[string]string, error) {
-	unavailable := map[string]string{}
-	out := make([]*diff.File, 0, len(files))
-	for _, f := range files {
-		status := diff.Status(f.GetStatus())
-		oldPath, newPath := f.GetFilename(), f.GetFilename()
-		switch status {
-		case diff.StatusAdded:
-			oldPath = ""
-		case diff.StatusRemoved:
-			newPath = ""
-		case diff.StatusRenamed, diff.StatusCopied:
-			oldPath = f.GetPreviousFilename()
-		default:
-			status = diff.StatusModified
-		}
-		df, err := diff.ParseFilePatch(oldPath, newPath, status, f.GetPatch())
-		if err != nil {
-			return nil, nil, permanent(fmt.Errorf("GitHub's patch for %s: %w", f.GetFilename(), err))
-		}
-		if f.GetPatch() == "" && f.GetChanges() > 0 {
-			unavailable[f.GetFilename()] = "GitHub does not show this file's diff (too large or binary)"
-		}
-		out = append(out, df)
-	}
-	return diff.New(out), unavailable, nil
+func (h headFiles) HeadFiles(ctx context.Context, paths []string) (map[string][]byte, error) {
+	return h.cache.files(ctx, h.key, paths, func(ctx context.Context, paths []string) (map[string][]byte, error) {
+		return h.src.FilesAt(ctx, h.key.sha, paths)
+	})
 }
 
 // requesterWords turns the words after "@codex review" into instructions.
-func requesterWords(r webhook.Request) string {
-	if r.Instructions == "" {
+func requesterWords(j job.Job) string {
+	if j.Instructions == "" {
 		return ""
 	}
-	if r.Requester == "" {
-		return "The caller who asked for this review added: " + r.Instructions
+	if j.Requester == "" {
+		return "The caller who asked for this review added: " + j.Instructions
 	}
-	return "The person who asked for this review (@" + r.Requester + ") added: " + r.Instructions
+	return "The person who asked for this review (@" + j.Requester + ") added: " + j.Instructions
 }
 
 func joinNonEmpty(parts ...string) string {

@@ -9,21 +9,31 @@ import (
 
 	"github.com/codex-review/codex-review/app/apptest"
 	"github.com/codex-review/codex-review/app/githubtest"
+	"github.com/codex-review/codex-review/app/job"
+	"github.com/codex-review/codex-review/app/pull"
 	"github.com/codex-review/codex-review/app/reviewer"
-	"github.com/codex-review/codex-review/app/webhook"
 	"github.com/codex-review/codex-review/review/finding"
 	"github.com/codex-review/codex-review/review/model/modeltest"
 )
 
 func worker(w *apptest.World) *reviewer.Worker {
-	return &reviewer.Worker{Clients: w.Clients, Model: w.ModelConfig(), BotLogin: w.GitHub.BotLogin(), WebURL: "https://github.com/"}
+	return &reviewer.Worker{
+		Pulls: reviewer.OnGitHub(&pull.Opener{Clients: w.Clients, BotLogin: w.GitHub.BotLogin(), WebURL: "https://github.com/"}),
+		Model: w.ModelConfig(),
+	}
 }
 
-// comment posts a triggering comment on the fake and returns the request
-// the webhook handler would enqueue for it.
-func comment(w *apptest.World, user, association, body string) webhook.Request {
+// auto is the job of an automatic review.
+func auto(head string, event job.Event) job.Job {
+	return job.Job{Repo: apptest.Owner + "/" + apptest.Repo, Installation: apptest.Installation, PR: 7, HeadSHA: head,
+		Source: job.Automatic, Action: job.Review, Event: event, Post: true, RequestKey: "auto"}
+}
+
+// comment posts a triggering comment on the fake and returns the job the
+// webhook handler would enqueue for it.
+func comment(w *apptest.World, user, association, body string) job.Job {
 	c := w.GitHub.AddIssueComment(apptest.Owner, apptest.Repo, githubtest.IssueComment{Number: 7, User: user, Body: body})
-	return webhook.Request{Repo: apptest.Owner + "/" + apptest.Repo, Installation: apptest.Installation, PR: 7, Trigger: webhook.TriggerComment,
+	return job.Job{Repo: apptest.Owner + "/" + apptest.Repo, Installation: apptest.Installation, PR: 7, Source: job.Comment, Action: job.Review, Post: true,
 		RequestKey: "comment", CommentID: c.ID, Requester: user, AuthorAssociation: association}
 }
 
@@ -61,8 +71,9 @@ func TestCommentTriggeredReview(t *testing.T) {
 	if !strings.Contains(rv.Body, "codex-review:state=") || !strings.Contains(rv.Body, "patch is incorrect") {
 		t.Errorf("summary:\n%s", rv.Body)
 	}
-	if n := len(w.Model.Requests()); n != 4 {
-		t.Errorf("%d model calls, want 4 passes", n)
+	// A small change without a manifest: one combined pass, no dependencies.
+	if reqs := w.Model.Requests(); len(reqs) != 1 || apptest.Area(reqs[0]) != "security,bugs,performance" {
+		t.Errorf("%d model calls, want one combined pass over security, bugs and performance", len(reqs))
 	}
 }
 
@@ -73,7 +84,10 @@ func TestPermission(t *testing.T) {
 		permission  string
 		wantReview  bool
 	}{
-		{"collaborator by association", "COLLABORATOR", "", true},
+		{"owner by association", "OWNER", "", true},
+		{"collaborator with read access only", "COLLABORATOR", "read", false},
+		{"member with triage access only", "MEMBER", "triage", false},
+		{"collaborator with write access", "COLLABORATOR", "write", true},
 		{"contributor without write access", "CONTRIBUTOR", "read", false},
 		{"stranger", "NONE", "", false},
 		{"association unsure, API says write", "NONE", "write", true},
@@ -108,11 +122,39 @@ func TestPermission(t *testing.T) {
 	}
 }
 
+// The permission API is asked once per repository and user while the
+// answer is fresh, however many comments the user writes.
+func TestPermissionCached(t *testing.T) {
+	w := apptest.New(t)
+	w.AddStandardPR(nil)
+	w.GitHub.SetPermission(apptest.Owner, apptest.Repo, "mallory", "read")
+	wk := worker(w)
+	for i := range 3 {
+		r := comment(w, "mallory", "COLLABORATOR", "@codex review")
+		r.RequestKey = fmt.Sprint("comment:", i)
+		if err := wk.Run(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	for _, r := range w.GitHub.Requests() {
+		if strings.HasSuffix(r.Path, "/collaborators/mallory/permission") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d permission requests for 3 comments, want 1", n)
+	}
+	if len(w.Model.Requests()) != 0 {
+		t.Error("a read-only collaborator triggered the model")
+	}
+}
+
 func TestHelpAndReply(t *testing.T) {
 	w := apptest.New(t)
 	w.AddStandardPR(nil)
 	r := comment(w, "alice", "MEMBER", "@codex help")
-	r.Trigger, r.Reply = webhook.TriggerHelp, "Usage: `@codex review`"
+	r.Action, r.Reply = job.Help, "Usage: `@codex review`"
 	if err := worker(w).Run(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
@@ -143,8 +185,8 @@ func TestConfigComesFromTheBaseBranch(t *testing.T) {
 		t.Fatalf("the P1 finding was posted although the base branch's threshold is P0: %+v", rv)
 	}
 	reqs := w.Model.Requests()
-	if len(reqs) != 4 {
-		t.Errorf("%d passes: the head's focus leaked in", len(reqs))
+	if len(reqs) != 1 || apptest.Area(reqs[0]) != "security,bugs,performance" {
+		t.Errorf("passes %v: the head's focus leaked in", apptest.Area(reqs[0]))
 	}
 	if !strings.Contains(reqs[0].UserMessages[0], "Money is always int64 cents.") {
 		t.Error("AGENTS.md review guidelines are not in the prompt")
@@ -193,7 +235,7 @@ func TestAutomaticReviews(t *testing.T) {
 				w.GitHub.SetContent(apptest.Owner, apptest.Repo, "main", ".codex.yml", tt.config)
 			}
 			w.SetAnswer(apptest.SecurityFinds(apptest.Injection(14)))
-			r := webhook.Request{Repo: apptest.Owner + "/" + apptest.Repo, Installation: apptest.Installation, PR: 7, HeadSHA: apptest.HeadSHA, Trigger: tt.trigger, RequestKey: "auto"}
+			r := auto(apptest.HeadSHA, job.Event(tt.trigger))
 			if err := worker(w).Run(context.Background(), r); err != nil {
 				t.Fatal(err)
 			}
@@ -215,10 +257,10 @@ func TestStaleAutomaticRequestReviewsTheCurrentHeadOnce(t *testing.T) {
 	w := apptest.New(t)
 	w.AddStandardPR(nil)
 	wk := worker(w)
-	stale := webhook.Request{Repo: apptest.Owner + "/" + apptest.Repo, Installation: apptest.Installation, PR: 7, HeadSHA: "2222222222222222222222222222222222222222", Trigger: "opened", RequestKey: "auto"}
+	stale := auto("2222222222222222222222222222222222222222", job.Opened)
 	current := stale
 	current.HeadSHA = apptest.HeadSHA
-	for _, r := range []webhook.Request{stale, current} {
+	for _, r := range []job.Job{stale, current} {
 		if err := wk.Run(context.Background(), r); err != nil {
 			t.Fatal(err)
 		}
@@ -235,7 +277,7 @@ func TestIncrementalReviewOnPush(t *testing.T) {
 	w.GitHub.SetContent(apptest.Owner, apptest.Repo, "main", ".codex.yml", "version: 1\nreview:\n  auto: {on_push: true}\n")
 	w.SetAnswer(apptest.SecurityFinds(apptest.Injection(14)))
 	wk := worker(w)
-	first := webhook.Request{Repo: apptest.Owner + "/" + apptest.Repo, Installation: apptest.Installation, PR: 7, HeadSHA: apptest.HeadSHA, Trigger: "opened", RequestKey: "auto"}
+	first := auto(apptest.HeadSHA, job.Opened)
 	if err := wk.Run(context.Background(), first); err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +292,8 @@ func TestIncrementalReviewOnPush(t *testing.T) {
 	scan := finding.Finding{Title: "[P1] Scan error discarded", Body: "`_ = row.Scan` drops the error.", Priority: 1, ConfidenceScore: 0.8, Category: "security",
 		CodeLocation: finding.CodeLocation{AbsoluteFilePath: "store/users.go", LineRange: finding.LineRange{Start: 17, End: 17}}}
 	w.SetAnswer(apptest.SecurityFinds(apptest.Injection(14), scan))
-	push := webhook.Request{Repo: first.Repo, Installation: apptest.Installation, PR: 7, HeadSHA: newHead, BeforeSHA: apptest.HeadSHA, Trigger: "synchronize", RequestKey: "auto"}
+	push := auto(newHead, job.Synchronize)
+	push.BeforeSHA = apptest.HeadSHA
 	if err := wk.Run(context.Background(), push); err != nil {
 		t.Fatal(err)
 	}
@@ -319,9 +362,10 @@ func TestRetriedJobDoesNotPostTwice(t *testing.T) {
 	if n := len(w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)); n != 1 {
 		t.Fatalf("%d reviews after a retried job, want 1", n)
 	}
-	// A new request on the same head is a new review.
-	again := comment(w, "alice", "OWNER", "@codex review")
-	again.RequestKey = "comment:2"
+	// A new request for a fresh review on the same head is a new review
+	// (the same request without "again" gets a link: repeat_test.go).
+	again := comment(w, "alice", "OWNER", "@codex review again")
+	again.RequestKey, again.Fresh = "comment:2", true
 	if err := wk.Run(context.Background(), again); err != nil {
 		t.Fatal(err)
 	}

@@ -79,22 +79,37 @@ var apiPermissions = map[string]permission{
 	"GET /repos/{owner}/{repo}/pulls/{number}/reviews/{id}/comments": {"pull_requests", "read"},
 	"POST /repos/{owner}/{repo}/pulls/{number}/reviews":              {"pull_requests", "write"},
 	"DELETE /repos/{owner}/{repo}/pulls/{number}/reviews/{id}":       {"pull_requests", "write"},
+	// Review threads: answers (a reply is a review comment), reactions on
+	// review comments (👀, 😕, 👍 receipts; who gave a 👎).
+	"POST /repos/{owner}/{repo}/pulls/{number}/comments":       {"pull_requests", "write"},
+	"GET /repos/{owner}/{repo}/pulls/comments/{id}/reactions":  {"pull_requests", "read"},
+	"POST /repos/{owner}/{repo}/pulls/comments/{id}/reactions": {"pull_requests", "write"},
 	// Conversation comments and reactions live on the issue side of a PR.
 	"GET /repos/{owner}/{repo}/issues/{number}/comments":        {"issues", "read"},
 	"POST /repos/{owner}/{repo}/issues/{number}/comments":       {"issues", "write"},
 	"POST /repos/{owner}/{repo}/issues/comments/{id}/reactions": {"issues", "write"},
-	// .codex.yml and AGENTS.md from the base branch; the interdiff of a push.
+	// .codex.yml and AGENTS.md from the base branch; the interdiff of a push;
+	// the head's files (for the code around the hunks, and the sandbox).
 	"GET /repos/{owner}/{repo}/contents/{path...}":    {"contents", "read"},
 	"GET /repos/{owner}/{repo}/compare/{basehead...}": {"contents", "read"},
+	"GET /repos/{owner}/{repo}/tarball/{ref}":         {"contents", "read"},
 	// Whether the commenter may trigger a review.
 	"GET /repos/{owner}/{repo}/collaborators/{user}/permission": {"metadata", "read"},
+	// The codex-review check run: found again by a retried job, created,
+	// completed.
+	"GET /repos/{owner}/{repo}/commits/{ref}/check-runs": {"checks", "read"},
+	"POST /repos/{owner}/{repo}/check-runs":              {"checks", "write"},
+	"PATCH /repos/{owner}/{repo}/check-runs/{id}":        {"checks", "write"},
 }
 
 // eventPermissions is the permission without which GitHub does not let an
 // App subscribe to an event.
 var eventPermissions = map[string]permission{
-	"issue_comment": {"issues", "read"},
-	"pull_request":  {"pull_requests", "read"},
+	"issue_comment":               {"issues", "read"},
+	"pull_request":                {"pull_requests", "read"},
+	"check_run":                   {"checks", "read"},
+	"pull_request_review_comment": {"pull_requests", "read"},
+	"pull_request_review_thread":  {"pull_requests", "read"},
 }
 
 // levels orders permission levels.
@@ -136,7 +151,7 @@ func TestManifestFields(t *testing.T) {
 func TestManifestEvents(t *testing.T) {
 	m := readManifest(t)
 	// The handlers server.New registers with the dispatcher.
-	handlers := []githubapp.EventHandler{&webhook.IssueComment{}, &webhook.PullRequest{}}
+	handlers := []githubapp.EventHandler{&webhook.IssueComment{}, &webhook.PullRequest{}, &webhook.CheckRun{}, &webhook.ReviewComment{}, &webhook.ReviewThread{}}
 	var handled []string
 	for _, h := range handlers {
 		handled = append(handled, h.Handles()...)
@@ -239,18 +254,45 @@ func TestManifestPermissions(t *testing.T) {
 	waitFor("/pulls/7/reviews")
 	comment("help", "alice", "OWNER", "@codex help")
 	waitFor("/issues/7/comments")
+
+	// A question in the thread of the review's finding: 👀 and an answer.
+	finding := w.GitHub.ReviewComments(apptest.Owner, apptest.Repo, 7)[0]
+	question := w.GitHub.AddReviewComment(apptest.Owner, apptest.Repo, 7, githubtest.ReviewComment{User: "carol", InReplyTo: finding.ID, Body: "@codex why?"})
+	event := w.GitHub.ReviewCommentEvent(apptest.Owner, apptest.Repo, question.ID, "created")
+	if code := h.deliver(t, "pull_request_review_comment", "question", event, sign(event, secret)); code != http.StatusOK {
+		t.Fatalf("question delivery answered %d", code)
+	}
+	waitFor("/pulls/7/comments")
+	// A 👎 and a resolved thread are read by the next review.
+	w.GitHub.ReactToReviewComment(apptest.Owner, apptest.Repo, finding.ID, "carol", "-1")
+	resolved := w.GitHub.ResolveThread(apptest.Owner, apptest.Repo, finding.ID, "carol", true)
+	if code := h.deliver(t, "pull_request_review_thread", "resolved", resolved, sign(resolved, secret)); code != http.StatusOK {
+		t.Fatalf("thread delivery answered %d", code)
+	}
+	comment("again", "carol", "CONTRIBUTOR", "@codex review again")
+	waitFor("/pulls/7/reviews")
 	h.stop(t)
 
-	// Route each recorded call through the table's patterns.
-	mux := http.NewServeMux()
+	// Route each recorded call through the table's patterns. The paths
+	// of single review comments (/pulls/comments/{id}/…) overlap the
+	// pull request paths (/pulls/{number}/…) in a way ServeMux refuses
+	// to register together, so they get a mux of their own.
+	mux, commentsMux := http.NewServeMux(), http.NewServeMux()
 	for pattern := range apiPermissions {
-		mux.HandleFunc(pattern, func(http.ResponseWriter, *http.Request) {})
+		if strings.Contains(pattern, "/pulls/comments/") {
+			commentsMux.HandleFunc(pattern, func(http.ResponseWriter, *http.Request) {})
+		} else {
+			mux.HandleFunc(pattern, func(http.ResponseWriter, *http.Request) {})
+		}
 	}
 	used := map[string]string{} // permission -> highest level used
 	calls := map[string]bool{}
 	for _, r := range w.GitHub.Requests() {
 		req := httptest.NewRequest(r.Method, r.Path, nil)
 		_, pattern := mux.Handler(req)
+		if strings.Contains(r.Path, "/pulls/comments/") {
+			_, pattern = commentsMux.Handler(req)
+		}
 		need, ok := apiPermissions[pattern]
 		if !ok {
 			t.Errorf("%s %s: not in apiPermissions; add it with the permission GitHub documents", r.Method, r.Path)

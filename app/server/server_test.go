@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,7 +32,10 @@ import (
 	"github.com/codex-review/codex-review/review/model/modeltest"
 )
 
-const secret = "webhook-secret-for-tests"
+const (
+	secret = "webhook-secret-for-tests"
+	apiKey = "api-key-for-tests"
+)
 
 type harness struct {
 	world  *apptest.World
@@ -40,24 +47,41 @@ type harness struct {
 
 func start(t *testing.T, w *apptest.World, databaseURL string, posted chan string) *harness {
 	t.Helper()
-	s := &settings.Settings{
+	h := startServer(t, w, testSettings(w, databaseURL), &apptest.ReviewWatch{Next: http.DefaultTransport, Posted: posted})
+	h.posted = posted
+	return h
+}
+
+// testSettings are the settings of a server on the fake world.
+func testSettings(w *apptest.World, databaseURL string) *settings.Settings {
+	return &settings.Settings{
 		DatabaseURL: databaseURL, AppID: apptest.AppID, PrivateKey: w.Key, WebhookSecret: secret,
 		APIURL: w.GitHub.URL(), WebURL: "https://github.com/", Model: w.ModelConfig(), Trigger: "@codex", Workers: 2, Sandboxes: 1,
+		APIKeys: []string{apiKey},
 	}
+}
+
+// startServer starts a server with settings s whose GitHub requests go
+// through transport.
+func startServer(t *testing.T, w *apptest.World, s *settings.Settings, transport http.RoundTripper) *harness {
+	t.Helper()
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	srv, err := server.New(t.Context(), s, log, server.Options{
 		Version:   "test",
-		Queue:     queue.Config{PollInterval: 20 * time.Millisecond},
-		Transport: &apptest.ReviewWatch{Next: http.DefaultTransport, Posted: posted},
+		Queue:     queue.Config{PollInterval: 20 * time.Millisecond, BusyWait: 50 * time.Millisecond},
+		Transport: transport,
+		OnPanic: func(v any, stack []byte) {
+			t.Errorf("request handling panicked: %v\n%s", v, stack)
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Start(t.Context()); err != nil {
+	if err := srv.Start(log.WithContext(t.Context())); err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv.Handler())
-	h := &harness{world: w, srv: srv, http: hs, posted: posted, url: hs.URL}
+	h := &harness{world: w, srv: srv, http: hs, url: hs.URL}
 	t.Cleanup(func() { h.stop(t) })
 	return h
 }
@@ -298,4 +322,54 @@ func prPayload(t testing.TB, number int, commentID int64) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestNewWaitsOutGitHubAtStart: a 503 and a secondary rate limit on GET /app
+// at start are waited out; a key GitHub refuses (401) is a credentials
+// error at once.
+func TestNewWaitsOutGitHubAtStart(t *testing.T) {
+	w := apptest.New(t)
+	settingsFor := func(key []byte) *settings.Settings {
+		return &settings.Settings{
+			DatabaseURL: storetest.SQLiteURL(t), AppID: apptest.AppID, PrivateKey: key, WebhookSecret: secret,
+			APIURL: w.GitHub.URL(), WebURL: "https://github.com/", Model: w.ModelConfig(), Trigger: "@codex", Workers: 1,
+		}
+	}
+	countApp := func() int {
+		n := 0
+		for _, r := range w.GitHub.Requests() {
+			if r.Method == http.MethodGet && r.Path == "/app" {
+				n++
+			}
+		}
+		return n
+	}
+
+	w.GitHub.FailNext(http.MethodGet, "/app", 1, http.StatusServiceUnavailable, nil)
+	w.GitHub.FailSecondaryRateLimit(http.MethodGet, "/app", 1, "1")
+	srv, err := server.New(t.Context(), settingsFor(w.Key), zerolog.New(zerolog.NewTestWriter(t)), server.Options{Version: "test"})
+	if err != nil {
+		t.Fatalf("New after a 503 and a rate limit: %v", err)
+	}
+	if err := srv.Stop(t.Context()); err != nil {
+		t.Error(err)
+	}
+	if n := countApp(); n != 3 {
+		t.Errorf("GET /app was asked %d times, want 3", n)
+	}
+
+	// Another key than the App's: GitHub answers 401.
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
+	before := countApp()
+	_, err = server.New(t.Context(), settingsFor(otherKey), zerolog.Nop(), server.Options{Version: "test"})
+	if err == nil || !strings.Contains(err.Error(), "did not accept the App's credentials") || !strings.Contains(err.Error(), "401") {
+		t.Errorf("New with a wrong key: %v, want a credentials error naming the 401", err)
+	}
+	if n := countApp() - before; n != 1 {
+		t.Errorf("a 401 was asked %d times, want once", n)
+	}
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/codex-review/codex-review/app/command"
+	"github.com/codex-review/codex-review/review/deps"
+	"github.com/codex-review/codex-review/review/deps/osv"
 	"github.com/codex-review/codex-review/review/model"
 )
 
@@ -66,6 +68,10 @@ type Settings struct {
 	// Sandboxes is how many test sandboxes may run at once, apart from
 	// the review workers (CODEX_SANDBOXES; 0 turns test runs off).
 	Sandboxes int
+	// Advisories is where known vulnerabilities of dependency changes are
+	// looked up: the offline export in CODEX_OSV_DIR, else the OSV API at
+	// OSV_API_URL.
+	Advisories deps.Advisories
 }
 
 // AppConfigured reports whether the GitHub App's id, key and webhook secret
@@ -205,13 +211,14 @@ func load(getenv func(string) string, requireApp bool) (*Settings, error) {
 		s.Sandboxes = n
 	}
 
-	s.LogLevel = zerolog.InfoLevel
-	if l := strings.TrimSpace(getenv("CODEX_LOG_LEVEL")); l != "" {
-		lvl, err := zerolog.ParseLevel(strings.ToLower(l))
-		if err != nil {
-			add("CODEX_LOG_LEVEL must be one of trace, debug, info, warn, error, got %q", l)
-		}
-		s.LogLevel = lvl
+	if adv, err := osv.FromEnv(getenv); err != nil {
+		add("%v", err)
+	} else {
+		s.Advisories = adv
+	}
+
+	if s.LogLevel, err = LogLevel(getenv("CODEX_LOG_LEVEL"), zerolog.InfoLevel); err != nil {
+		add("%v", err)
 	}
 
 	if len(errs) > 0 {
@@ -340,4 +347,19 @@ func parseRetention(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("CODEX_API_RETENTION must be at least 1h, so callers have time to read their results; got %q", v)
 	}
 	return d, nil
+}
+
+// LogLevel reads CODEX_LOG_LEVEL's value: def when it is empty, an error
+// naming the variable when zerolog does not know the level. serve and the
+// CLI commands read it alike.
+func LogLevel(value string, def zerolog.Level) (zerolog.Level, error) {
+	l := strings.TrimSpace(value)
+	if l == "" {
+		return def, nil
+	}
+	lvl, err := zerolog.ParseLevel(strings.ToLower(l))
+	if err != nil {
+		return def, fmt.Errorf("CODEX_LOG_LEVEL must be one of trace, debug, info, warn, error, got %q", l)
+	}
+	return lvl, nil
 }

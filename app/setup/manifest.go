@@ -38,12 +38,16 @@ var AppManifest = Manifest{
 	},
 	Public: false,
 	DefaultPermissions: map[string]string{
-		"pull_requests": "write", // post reviews and review comments
+		"pull_requests": "write", // post reviews, review comments and thread replies; react in threads
 		"issues":        "write", // 👀 reactions and replies on PR conversations
 		"contents":      "read",  // the diff, .codex.yml and AGENTS.md
 		"metadata":      "read",  // required by GitHub for every App
+		"checks":        "write", // the codex-review check run
 	},
-	DefaultEvents: []string{"issue_comment", "pull_request"},
+	// Review-comment events carry questions asked in review threads;
+	// review-thread events say when a finding's thread is resolved.
+	// Both need only pull_requests:read, which the App has.
+	DefaultEvents: []string{"issue_comment", "pull_request", "check_run", "pull_request_review_comment", "pull_request_review_thread"},
 }
 
 // Webhook and redirect paths, relative to the server's public URL.

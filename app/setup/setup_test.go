@@ -216,7 +216,7 @@ func (p page) submit(t *testing.T) (int, string) {
 }
 
 func TestSetupPage(t *testing.T) {
-	perms := map[string]string{"pull_requests": "write", "issues": "write", "contents": "read", "metadata": "read"}
+	perms := map[string]string{"pull_requests": "write", "issues": "write", "contents": "read", "metadata": "read", "checks": "write"}
 	tests := []struct {
 		name       string
 		public     string
@@ -263,7 +263,7 @@ func TestSetupPage(t *testing.T) {
 				Name: tt.wantName, URL: base, Description: setup.AppManifest.Description,
 				HookAttributes: setup.HookAttributes{URL: base + "api/github/hook", Active: true},
 				RedirectURL:    base + "setup/callback", Public: false,
-				DefaultPermissions: perms, DefaultEvents: []string{"issue_comment", "pull_request"},
+				DefaultPermissions: perms, DefaultEvents: []string{"issue_comment", "pull_request", "check_run", "pull_request_review_comment", "pull_request_review_thread"},
 			}
 			got, _ := json.Marshal(p.manifest)
 			wantJSON, _ := json.Marshal(want)

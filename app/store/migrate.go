@@ -81,6 +81,149 @@ var migrations = []migration{
 			`CREATE INDEX reviews_updated_at_idx ON reviews (updated_at)`,
 		},
 	},
+	{
+		// Conversations and memory (issue 14): learnings a repository's
+		// maintainers stored with "@codex remember", findings dismissed on
+		// a pull request (a resolved thread, "@codex ignore"), and the
+		// reaction counts last read on the app's comments, from which the
+		// feedback metrics count what changed.
+		version: 3,
+		name:    "learnings, dismissals and comment feedback",
+		sqlite: []string{
+			`CREATE TABLE learnings (
+				id TEXT PRIMARY KEY,
+				repo TEXT NOT NULL,
+				repo_key TEXT NOT NULL,
+				text TEXT NOT NULL,
+				author TEXT NOT NULL,
+				pr_number INTEGER NOT NULL DEFAULT 0,
+				comment_id INTEGER NOT NULL DEFAULT 0,
+				source_url TEXT NOT NULL DEFAULT '',
+				created_at TEXT NOT NULL
+			)`,
+			`CREATE INDEX learnings_repo_key_created_at_idx ON learnings (repo_key, created_at)`,
+			`CREATE UNIQUE INDEX learnings_repo_key_comment_id_idx ON learnings (repo_key, comment_id) WHERE comment_id <> 0`,
+			`CREATE TABLE dismissals (
+				repo_key TEXT NOT NULL,
+				pr_number INTEGER NOT NULL,
+				comment_id INTEGER NOT NULL,
+				reason TEXT NOT NULL CHECK (reason IN ('resolved', 'ignored')),
+				actor TEXT NOT NULL,
+				fingerprint TEXT NOT NULL DEFAULT '',
+				created_at TEXT NOT NULL,
+				PRIMARY KEY (repo_key, pr_number, comment_id, reason)
+			)`,
+			`CREATE TABLE comment_feedback (
+				repo_key TEXT NOT NULL,
+				comment_id INTEGER NOT NULL,
+				pr_number INTEGER NOT NULL,
+				review_id INTEGER NOT NULL,
+				area TEXT NOT NULL,
+				priority INTEGER NOT NULL,
+				plus_one INTEGER NOT NULL,
+				minus_one INTEGER NOT NULL,
+				updated_at TEXT NOT NULL,
+				PRIMARY KEY (repo_key, comment_id)
+			)`,
+			`CREATE INDEX comment_feedback_review_id_idx ON comment_feedback (review_id)`,
+		},
+		postgres: []string{
+			`CREATE TABLE learnings (
+				id text PRIMARY KEY,
+				repo text NOT NULL,
+				repo_key text NOT NULL,
+				text text NOT NULL,
+				author text NOT NULL,
+				pr_number bigint NOT NULL DEFAULT 0,
+				comment_id bigint NOT NULL DEFAULT 0,
+				source_url text NOT NULL DEFAULT '',
+				created_at timestamptz NOT NULL
+			)`,
+			`CREATE INDEX learnings_repo_key_created_at_idx ON learnings (repo_key, created_at)`,
+			`CREATE UNIQUE INDEX learnings_repo_key_comment_id_idx ON learnings (repo_key, comment_id) WHERE comment_id <> 0`,
+			`CREATE TABLE dismissals (
+				repo_key text NOT NULL,
+				pr_number bigint NOT NULL,
+				comment_id bigint NOT NULL,
+				reason text NOT NULL CHECK (reason IN ('resolved', 'ignored')),
+				actor text NOT NULL,
+				fingerprint text NOT NULL DEFAULT '',
+				created_at timestamptz NOT NULL,
+				PRIMARY KEY (repo_key, pr_number, comment_id, reason)
+			)`,
+			`CREATE TABLE comment_feedback (
+				repo_key text NOT NULL,
+				comment_id bigint NOT NULL,
+				pr_number bigint NOT NULL,
+				review_id bigint NOT NULL,
+				area text NOT NULL,
+				priority integer NOT NULL,
+				plus_one integer NOT NULL,
+				minus_one integer NOT NULL,
+				updated_at timestamptz NOT NULL,
+				PRIMARY KEY (repo_key, comment_id)
+			)`,
+			`CREATE INDEX comment_feedback_review_id_idx ON comment_feedback (review_id)`,
+		},
+	},
+	{
+		// A running review job holds a lease that it renews while it runs,
+		// so that the job of a process that died is run again within the
+		// lease instead of after River's rescue horizon; the lease is keyed
+		// by pull request, so one pull request is worked on by one job at a
+		// time across workers and replicas. /readyz proves that the database
+		// takes writes by committing a row to codex_write_probes.
+		version: 4,
+		name:    "job leases and write probes",
+		sqlite: []string{
+			`CREATE TABLE codex_job_leases (
+				lock_key TEXT PRIMARY KEY,
+				job_id INTEGER NOT NULL,
+				attempt INTEGER NOT NULL,
+				owner TEXT NOT NULL,
+				expires_at TEXT NOT NULL
+			)`,
+			`CREATE INDEX codex_job_leases_job_id_idx ON codex_job_leases (job_id)`,
+			`CREATE TABLE codex_write_probes (
+				id INTEGER PRIMARY KEY AUTOINCREMENT,
+				at TEXT NOT NULL
+			)`,
+		},
+		postgres: []string{
+			`CREATE TABLE codex_job_leases (
+				lock_key text PRIMARY KEY,
+				job_id bigint NOT NULL,
+				attempt integer NOT NULL,
+				owner text NOT NULL,
+				expires_at timestamptz NOT NULL
+			)`,
+			`CREATE INDEX codex_job_leases_job_id_idx ON codex_job_leases (job_id)`,
+			`CREATE TABLE codex_write_probes (
+				id bigserial PRIMARY KEY,
+				at timestamptz NOT NULL
+			)`,
+		},
+	},
+	{
+		// River indexes every job's args and metadata with GIN. A GIN
+		// index gathers new entries in a pending list and merges the list
+		// into the index once it passes gin_pending_list_limit (4 MB by
+		// default), in whichever insert crosses it, unless autovacuum got
+		// there first: at full intake one insert in a few thousand took
+		// 70-125 ms, and every webhook of its batch waited (BenchmarkIntake
+		// with the statement log on; max latency 135 ms). With a 128 kB
+		// list the merges are 32 times smaller and as many times more
+		// frequent, the same work in all, and the worst delivery took
+		// 28-36 ms. It is a storage setting of River's indexes, not a
+		// change of their definition.
+		version: 5,
+		name:    "River's GIN indexes merge small pending lists",
+		sqlite:  nil,
+		postgres: []string{
+			`ALTER INDEX river_job_args_index SET (gin_pending_list_limit = 128)`,
+			`ALTER INDEX river_job_metadata_index SET (gin_pending_list_limit = 128)`,
+		},
+	},
 }
 
 // migrate brings River's tables and the app's tables up to date.

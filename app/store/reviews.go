@@ -192,7 +192,7 @@ func scanReview(row interface{ Scan(...any) error }) (Review, error) {
 
 // Get returns the review with id, or ErrNotFound.
 func (s *Reviews) Get(ctx context.Context, id string) (Review, error) {
-	row := s.db.sql.QueryRowContext(ctx, s.db.rebind(`SELECT `+reviewColumns+` FROM reviews WHERE id = ?`), id)
+	row := s.db.read.QueryRowContext(ctx, s.db.rebind(`SELECT `+reviewColumns+` FROM reviews WHERE id = ?`), id)
 	r, err := scanReview(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Review{}, fmt.Errorf("get review %s: %w", id, ErrNotFound)
@@ -298,7 +298,7 @@ func (s *Reviews) List(ctx context.Context, o ListOptions) ([]Review, error) {
 	}
 	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
 	args = append(args, o.Limit)
-	rows, err := s.db.sql.QueryContext(ctx, s.db.rebind(q), args...)
+	rows, err := s.db.read.QueryContext(ctx, s.db.rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list reviews: %w", err)
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 func TestSQLiteDSN(t *testing.T) {
-	defaults := []string{"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(NORMAL)"}
+	defaults := []string{"busy_timeout(10000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(NORMAL)", "wal_autocheckpoint(0)"}
 	tests := []struct {
 		name       string
 		in         string
@@ -30,7 +30,7 @@ func TestSQLiteDSN(t *testing.T) {
 		{
 			name: "user pragma wins over the default of the same name", in: "x.db?_pragma=synchronous(FULL)&_pragma=busy_timeout%3D500",
 			wantPath:   "x.db",
-			wantPragma: []string{"busy_timeout=500", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)"},
+			wantPragma: []string{"busy_timeout=500", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "wal_autocheckpoint(0)"},
 			wantTxLock: "immediate",
 		},
 		{name: "user txlock kept", in: "x.db?_txlock=deferred", wantPath: "x.db", wantPragma: defaults, wantTxLock: "deferred"},
@@ -104,5 +104,23 @@ func TestRebind(t *testing.T) {
 	}
 	if got := lite.rebind(q); got != q {
 		t.Errorf("sqlite rebind = %q, want it unchanged", got)
+	}
+}
+
+func TestSQLiteReadDSN(t *testing.T) {
+	got, err := sqliteReadDSN("x.db?_pragma=synchronous(FULL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, query, _ := strings.Cut(got, "?")
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pragmas := q["_pragma"]
+	slices.Sort(pragmas)
+	want := []string{"busy_timeout(10000)", "foreign_keys(1)", "query_only(1)", "synchronous(FULL)", "wal_autocheckpoint(0)"}
+	if !slices.Equal(pragmas, want) {
+		t.Errorf("read DSN pragmas %v, want %v", pragmas, want)
 	}
 }

@@ -12,9 +12,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -25,6 +28,12 @@ import (
 // DefaultURL is the database used when CODEX_DATABASE_URL is empty: a SQLite
 // file in the working directory.
 const DefaultURL = "codex-review.db"
+
+// DefaultConnectTimeout bounds each new PostgreSQL connection (TCP, TLS and
+// the start-up handshake) unless the URL sets connect_timeout. Local and
+// cloud databases answer in milliseconds; ten seconds leaves room for a slow
+// network without leaving a misconfigured server waiting silently.
+const DefaultConnectTimeout = 10 * time.Second
 
 // Dialect names the database behind a DB.
 type Dialect int
@@ -53,9 +62,17 @@ type DB struct {
 	dialect Dialect
 	// sql serves the app's own queries on both dialects; on Postgres it is a
 	// database/sql view of pool, so both share one set of connections.
-	sql    *sql.DB
+	sql *sql.DB
+	// read serves read-only queries. On SQLite it is a pool of read-only
+	// connections beside the single writer (SQLite's WAL lets readers run
+	// while it writes), so that reads never queue behind the queue's writes;
+	// on Postgres it is sql.
+	read   *sql.DB
 	pool   *pgxpool.Pool
 	schema string
+	// stopCheckpoints ends SQLite's WAL checkpoints (sqlite.go); nil on
+	// Postgres.
+	stopCheckpoints func() error
 }
 
 // Open connects to databaseURL and migrates it. A `postgres://` or
@@ -89,6 +106,23 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 	return db, nil
 }
 
+// Describe names the database a URL points at, for logs: the dialect and
+// the server address or file, never the user name or password.
+func Describe(databaseURL string) string {
+	if databaseURL == "" {
+		databaseURL = DefaultURL
+	}
+	if !isPostgresURL(databaseURL) {
+		path, _, _ := strings.Cut(strings.TrimPrefix(databaseURL, "sqlite://"), "?")
+		return "sqlite file " + path
+	}
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return "postgres (malformed URL)"
+	}
+	return "postgres at " + u.Host + u.Path
+}
+
 func isPostgresURL(u string) bool {
 	lower := strings.ToLower(u)
 	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
@@ -108,15 +142,27 @@ func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// Without a bound, an address that accepts TCP but never speaks
+		// PostgreSQL (a wrong port, a proxy with nothing behind it) would
+		// hang the start for ever, and every later connection attempt too.
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres pool: %w", err)
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("connect to postgres at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+		addr := fmt.Sprintf("%s:%d", cfg.ConnConfig.Host, cfg.ConnConfig.Port)
+		if pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("connect to postgres at %s: no PostgreSQL session within %s (connect_timeout): check that PostgreSQL listens at that address; set connect_timeout (seconds) in CODEX_DATABASE_URL to wait longer: %w",
+				addr, cfg.ConnConfig.ConnectTimeout, err)
+		}
+		return nil, fmt.Errorf("connect to postgres at %s: %w", addr, err)
 	}
-	return &DB{dialect: Postgres, sql: stdlib.OpenDBFromPool(pool), pool: pool, schema: schema}, nil
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	return &DB{dialect: Postgres, sql: sqlDB, read: sqlDB, pool: pool, schema: schema}, nil
 }
 
 // schemaFromSearchPath picks the schema River should use from a search_path
@@ -157,9 +203,43 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+// CheckWritable proves that the database takes writes now, as a webhook's
+// enqueue needs: it commits a new row to a small table (a full disk, a
+// read-only replica or a lost write lock fail it where a SELECT would not)
+// and drops the rows before it.
+func (db *DB) CheckWritable(ctx context.Context) (err error) {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("write check on %s: begin: %w", db.dialect, err)
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, rollback(tx))
+		}
+	}()
+	var id int64
+	if err := tx.QueryRowContext(ctx, db.rebind(`INSERT INTO codex_write_probes (at) VALUES (?) RETURNING id`), db.timeArg(time.Now())).Scan(&id); err != nil {
+		return fmt.Errorf("write check on %s: insert: %w", db.dialect, err)
+	}
+	if _, err := tx.ExecContext(ctx, db.rebind(`DELETE FROM codex_write_probes WHERE id < ?`), id); err != nil {
+		return fmt.Errorf("write check on %s: delete: %w", db.dialect, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("write check on %s: commit: %w", db.dialect, err)
+	}
+	return nil
+}
+
 // Close releases the database. Close anything built on it (the queue) first.
 func (db *DB) Close() error {
-	err := db.sql.Close()
+	var err error
+	if db.stopCheckpoints != nil {
+		err = db.stopCheckpoints()
+	}
+	err = errors.Join(err, db.sql.Close())
+	if db.read != db.sql {
+		err = errors.Join(err, db.read.Close())
+	}
 	if db.pool != nil {
 		db.pool.Close()
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,8 +50,8 @@ func TestOpenMigratesOnce(t *testing.T) {
 		if err := second.SQL().QueryRowContext(ctx, "SELECT count(*) FROM codex_migrations").Scan(&versions); err != nil {
 			t.Fatalf("count codex_migrations: %v", err)
 		}
-		if versions != 2 {
-			t.Errorf("codex_migrations has %d rows, want 2", versions)
+		if versions != 5 {
+			t.Errorf("codex_migrations has %d rows, want 5", versions)
 		}
 		var jobs int
 		if err := second.SQL().QueryRowContext(ctx, "SELECT count(*) FROM river_job").Scan(&jobs); err != nil {
@@ -101,6 +102,20 @@ func TestOpenPostgresSchema(t *testing.T) {
 	}
 	if tables != 3 {
 		t.Errorf("found %d of the 3 tables in schema %s", tables, db.Schema())
+	}
+
+	// River's GIN indexes merge small pending lists (migration 5).
+	for _, index := range []string{"river_job_args_index", "river_job_metadata_index"} {
+		var options string
+		err := db.SQL().QueryRowContext(ctx,
+			`SELECT coalesce(array_to_string(c.reloptions, ','), '') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+			db.Schema(), index).Scan(&options)
+		if err != nil {
+			t.Fatalf("%s options: %v", index, err)
+		}
+		if !slices.Contains(strings.Split(options, ","), "gin_pending_list_limit=128") {
+			t.Errorf("%s options %q, want gin_pending_list_limit=128", index, options)
+		}
 	}
 }
 

@@ -122,17 +122,9 @@ func (t *Tree) Remove() error {
 // it into a new directory. The caller removes the Tree when done. ctx
 // bounds the whole download.
 func (f *Fetcher) Fetch(ctx context.Context, owner, repo, sha string) (*Tree, error) {
-	if !isSHA(sha) {
-		return nil, fmt.Errorf("fetch tarball of %s/%s: %q is not a full commit SHA", owner, repo, sha)
-	}
-	link, _, err := f.Repos.GetArchiveLink(ctx, owner, repo, github.Tarball, &github.RepositoryContentGetOptions{Ref: sha}, 0)
+	body, lim, err := f.open(ctx, owner, repo, sha)
 	if err != nil {
-		return nil, fmt.Errorf("get tarball link of %s/%s@%s: %w", owner, repo, sha, err)
-	}
-	lim := f.Limits.withDefaults()
-	body, err := f.download(ctx, link, lim.MaxArchiveBytes)
-	if err != nil {
-		return nil, fmt.Errorf("download tarball of %s/%s@%s: %w", owner, repo, sha, err)
+		return nil, err
 	}
 	defer body.Close()
 	dir, err := f.scratch()
@@ -150,6 +142,24 @@ func (f *Fetcher) Fetch(ctx context.Context, owner, repo, sha string) (*Tree, er
 		return nil, fmt.Errorf("unpack tarball of %s/%s@%s: %w", owner, repo, sha, err)
 	}
 	return tree, nil
+}
+
+// open starts the download of owner/repo's tarball at sha, a full commit
+// SHA, held to the download limit of the returned Limits.
+func (f *Fetcher) open(ctx context.Context, owner, repo, sha string) (io.ReadCloser, Limits, error) {
+	lim := f.Limits.withDefaults()
+	if !isSHA(sha) {
+		return nil, lim, fmt.Errorf("fetch tarball of %s/%s: %q is not a full commit SHA", owner, repo, sha)
+	}
+	link, _, err := f.Repos.GetArchiveLink(ctx, owner, repo, github.Tarball, &github.RepositoryContentGetOptions{Ref: sha}, 0)
+	if err != nil {
+		return nil, lim, fmt.Errorf("get tarball link of %s/%s@%s: %w", owner, repo, sha, err)
+	}
+	body, err := f.download(ctx, link, lim.MaxArchiveBytes)
+	if err != nil {
+		return nil, lim, fmt.Errorf("download tarball of %s/%s@%s: %w", owner, repo, sha, err)
+	}
+	return body, lim, nil
 }
 
 func (f *Fetcher) download(ctx context.Context, link *url.URL, limit int64) (io.ReadCloser, error) {

@@ -1,9 +1,8 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -23,16 +22,23 @@ command exits 1; a valid file prints nothing and exits 0. Exit 2 when the file c
 			if len(args) == 1 {
 				name = args[0]
 			}
+			// Both readers stop at the size limit: a FIFO or /dev/zero
+			// is reported as too large, not read without bound.
 			var data []byte
 			var err error
 			if name == "-" {
-				data, err = io.ReadAll(io.LimitReader(cmd.InOrStdin(), 1<<20))
 				name = "<stdin>"
+				data, err = repoconfig.Read(name, cmd.InOrStdin())
 			} else {
-				data, err = os.ReadFile(name)
+				data, err = repoconfig.ReadFile(name)
+			}
+			var ce *repoconfig.Error
+			if errors.As(err, &ce) {
+				fmt.Fprintln(cmd.OutOrStdout(), err)
+				return exitCode(exitFindings)
 			}
 			if err != nil {
-				return fmt.Errorf("read %s: %w", name, err)
+				return err
 			}
 			if err := repoconfig.Validate(name, data); err != nil {
 				fmt.Fprintln(cmd.OutOrStdout(), err)

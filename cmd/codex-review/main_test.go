@@ -17,6 +17,15 @@ import (
 // repo makes a git repository with one commit and an uncommitted change
 // that a reviewer would flag.
 func repo(t *testing.T) string {
+	return gitRepo(t,
+		map[string]string{"calc.go": "package calc\n\nfunc Div(a, b int) int {\n\treturn 0\n}\n"},
+		map[string]string{"calc.go": "package calc\n\nfunc Div(a, b int) int {\n\treturn a / b\n}\n"})
+}
+
+// gitRepo makes a git repository whose one commit holds the files of
+// base, then writes the files of change over it, uncommitted. It skips the
+// test when git is not installed.
+func gitRepo(t *testing.T, base, change map[string]string) string {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed; the review command tests need it")
@@ -32,31 +41,38 @@ func repo(t *testing.T) string {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 	}
-	write := func(name, content string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
+	write := func(files map[string]string) {
+		t.Helper()
+		for name, content := range files {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	git("init", "-q", "-b", "main")
-	write("calc.go", "package calc\n\nfunc Div(a, b int) int {\n\treturn 0\n}\n")
+	write(base)
 	git("add", ".")
 	git("commit", "-qm", "init")
-	write("calc.go", "package calc\n\nfunc Div(a, b int) int {\n\treturn a / b\n}\n")
+	write(change)
 	return dir
 }
 
-// answer is what the fake model says for every pass.
+// fake is a model whose bugs area finds a division by zero at the given
+// priority, and the other areas nothing.
 func fake(t *testing.T, priority int) *modeltest.Server {
 	return modeltest.NewServer(t, func(req modeltest.Request) modeltest.Reply {
-		out := finding.Output{Findings: []finding.Finding{}, OverallCorrectness: finding.CorrectnessOK, OverallExplanation: "Fine.", OverallConfidenceScore: 0.7}
-		if strings.Contains(req.UserMessages[len(req.UserMessages)-1], "correctness") {
-			out.Findings = append(out.Findings, finding.Finding{
-				Title: "Division by zero", Body: "`return a / b` panics when `b` is 0.", Priority: priority,
-				ConfidenceScore: 0.9, Category: "bugs",
-				CodeLocation: finding.CodeLocation{AbsoluteFilePath: "calc.go", LineRange: finding.LineRange{Start: 4, End: 4}},
-			})
-			out.OverallCorrectness = finding.CorrectnessBad
-		}
+		out := modeltest.AnswerByArea(req, func(a finding.Area, _ modeltest.Request) finding.Output {
+			out := finding.Output{Findings: []finding.Finding{}, OverallCorrectness: finding.CorrectnessOK, OverallExplanation: "Fine.", OverallConfidenceScore: 0.7}
+			if a == finding.Bugs {
+				out.Findings = append(out.Findings, finding.Finding{
+					Title: "Division by zero", Body: "`return a / b` panics when `b` is 0.", Priority: priority,
+					ConfidenceScore: 0.9, Category: "bugs",
+					CodeLocation: finding.CodeLocation{AbsoluteFilePath: "calc.go", LineRange: finding.LineRange{Start: 4, End: 4}},
+				})
+				out.OverallCorrectness = finding.CorrectnessBad
+			}
+			return out
+		})
 		b, _ := json.Marshal(out)
 		return modeltest.Reply{Text: string(b), Usage: modeltest.Usage{PromptTokens: 500, CachedTokens: 400, CompletionTokens: 30}}
 	})
@@ -97,7 +113,8 @@ func TestReviewExitCodesAndFormats(t *testing.T) {
 				if len(got.Findings) != 1 || got.Findings[0].CodeLocation.AbsoluteFilePath != "calc.go" || got.Findings[0].Title != "[P1] Division by zero" {
 					t.Errorf("findings = %+v", got.Findings)
 				}
-				if got.Usage.PromptTokens != 2000 || got.Usage.CachedPromptTokens != 1600 || got.Coverage.FilesReviewed != 1 {
+				// One combined pass: the usage is that call's report.
+				if got.Usage.PromptTokens != 500 || got.Usage.CachedPromptTokens != 400 || got.Usage.Calls != 1 || got.Coverage.FilesReviewed != 1 {
 					t.Errorf("usage %+v coverage %+v", got.Usage, got.Coverage)
 				}
 			}},
@@ -183,6 +200,7 @@ func TestReviewErrorsExitTwoWithOneLine(t *testing.T) {
 		{"missing diff file", local, []string{"review", "--diff", filepath.Join(dir, "none.diff")}, "read --diff"},
 		{"not a diff", local, []string{"review", "--diff", filepath.Join(dir, "calc.go")}, "diff"},
 		{"bad API mode", env(map[string]string{"OPENAI_BASE_URL": srv.BaseURL(), "CODEX_MODEL_API": "grpc"}), []string{"review", "-C", dir}, "CODEX_MODEL_API"},
+		{"bad log level", env(map[string]string{"OPENAI_BASE_URL": srv.BaseURL(), "CODEX_LOG_LEVEL": "loud"}), []string{"review", "-C", dir}, `CODEX_LOG_LEVEL must be one of trace, debug, info, warn, error, got "loud"`},
 	}
 	t.Setenv("GIT_CEILING_DIRECTORIES", os.TempDir())
 	for _, tt := range tests {

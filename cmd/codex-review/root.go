@@ -33,7 +33,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newReviewCmd(getenv), newServeCmd(getenv), newConfigCmd(), &cobra.Command{
+	root.AddCommand(newReviewCmd(getenv), newEvalCmd(getenv), newServeCmd(getenv), newConfigCmd(), &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Args:  cobra.NoArgs,

@@ -36,18 +36,14 @@ serves the setup page at /setup, which creates the App and then starts serving i
 			log := zerolog.New(cmd.ErrOrStderr()).Level(s.LogLevel).With().Timestamp().Str("service", "codex-review").Logger()
 			ctx := log.WithContext(cmd.Context())
 			opts := server.Options{Version: buildVersion()}
+			ln, err := net.Listen("tcp", s.Addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", s.Addr, err)
+			}
 			if !s.AppConfigured() {
-				ln, err := net.Listen("tcp", s.Addr)
-				if err != nil {
-					return fmt.Errorf("listen on %s: %w", s.Addr, err)
-				}
 				return serveSetup(ctx, ln, s, getenv, log, opts)
 			}
-			srv, err := server.New(ctx, s, log, opts)
-			if err != nil {
-				return err
-			}
-			return srv.Serve(ctx, s.Addr)
+			return server.Run(ctx, ln, s, log, opts)
 		},
 	}
 }

@@ -349,6 +349,13 @@ func TestQuotes(t *testing.T) {
 			f:    finding.Finding{Body: "```\nreturn  x\n```\n`keep(it)`", Suggestion: "\treturn  x\n"},
 			want: []quote{{"keep(it)"}},
 		},
+		{
+			// The block's lines split at a lone CR, as markdown does; the
+			// suggestion's must too, or it no longer equals the block.
+			name: "suggestion with lone CR line ends still equals the quote",
+			f:    finding.Finding{Body: "```\nfirst(a)\nsecond(b)\n```\n`keep(it)`", Suggestion: "first(a)\rsecond(b)\r"},
+			want: []quote{{"keep(it)"}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

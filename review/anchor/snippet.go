@@ -5,6 +5,7 @@ import (
 
 	"github.com/codex-review/codex-review/review/diff"
 	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/markdown"
 )
 
 // minQuote is the fewest non-space characters a quoted span needs to be
@@ -35,29 +36,26 @@ func quotes(f finding.Finding) []quote {
 	return qs[:min(len(qs), maxQuotes)]
 }
 
-// appendQuotes scans markdown text line by line for fences and spans.
+// appendQuotes adds the code spans and code blocks of markdown text, as
+// GitHub would render it (package markdown). In a "diff" block, removed
+// lines are dropped and the markers of added and context lines stripped.
 func appendQuotes(qs []quote, text, sugg string) []quote {
-	var (
-		inFence bool
-		fence   string // the opening run of backticks or tildes
-		info    string // the fence's language, lower case
-		block   quote
-	)
-	closeBlock := func() {
-		if info != "suggestion" && useful(block, sugg) {
-			qs = append(qs, block[:min(len(block), maxQuoteLines)])
-		}
-		block = nil
-	}
-	for raw := range strings.Lines(text) {
-		line := strings.TrimRight(raw, "\r\n")
-		trimmed := strings.TrimSpace(line)
-		if inFence {
-			if strings.HasPrefix(trimmed, fence) && strings.Trim(trimmed, fence[:1]) == "" {
-				inFence = false
-				closeBlock()
-				continue
+	for _, sn := range markdown.Snippets(text) {
+		if !sn.Block {
+			if q := (quote{strings.TrimSpace(sn.Code)}); useful(q, sugg) {
+				qs = append(qs, q)
 			}
+			continue
+		}
+		info := ""
+		if f := strings.Fields(sn.Info); len(f) > 0 {
+			info = strings.ToLower(f[0])
+		}
+		if info == "suggestion" {
+			continue
+		}
+		var block quote
+		for _, line := range strings.Split(sn.Code, "\n") {
 			if info == "diff" {
 				// Removed lines are not in the new code; markers go.
 				if strings.HasPrefix(line, "-") {
@@ -68,79 +66,12 @@ func appendQuotes(qs []quote, text, sugg string) []quote {
 			if t := strings.TrimSpace(line); t != "" {
 				block = append(block, t)
 			}
-			continue
 		}
-		if f := fenceOpen(trimmed); f != "" {
-			inFence, fence = true, f
-			info = strings.ToLower(strings.TrimSpace(strings.TrimLeft(trimmed, f[:1])))
-			continue
+		if useful(block, sugg) {
+			qs = append(qs, block[:min(len(block), maxQuoteLines)])
 		}
-		qs = appendSpans(qs, line, sugg)
-	}
-	if inFence {
-		closeBlock()
 	}
 	return qs
-}
-
-// fenceOpen returns the run of three or more backticks or tildes opening a
-// fenced block, or "".
-func fenceOpen(trimmed string) string {
-	for _, c := range []byte{'`', '~'} {
-		n := 0
-		for n < len(trimmed) && trimmed[n] == c {
-			n++
-		}
-		if n >= 3 && (c == '~' || !strings.Contains(trimmed[n:], "`")) {
-			return trimmed[:n]
-		}
-	}
-	return ""
-}
-
-// appendSpans adds the inline code spans of one line: a run of backticks
-// up to the next run of the same length.
-func appendSpans(qs []quote, line, sugg string) []quote {
-	for i := 0; i < len(line); {
-		if line[i] != '`' {
-			i++
-			continue
-		}
-		n := i
-		for n < len(line) && line[n] == '`' {
-			n++
-		}
-		run := line[i:n]
-		end := closingRun(line, n, len(run))
-		if end < 0 {
-			i = n
-			continue
-		}
-		if q := (quote{strings.TrimSpace(line[n:end])}); useful(q, sugg) {
-			qs = append(qs, q)
-		}
-		i = end + len(run)
-	}
-	return qs
-}
-
-// closingRun finds the next run of exactly n backticks at or after from.
-func closingRun(line string, from, n int) int {
-	for j := from; j < len(line); {
-		if line[j] != '`' {
-			j++
-			continue
-		}
-		k := j
-		for k < len(line) && line[k] == '`' {
-			k++
-		}
-		if k-j == n {
-			return j
-		}
-		j = k
-	}
-	return -1
 }
 
 // useful reports whether a quote is long enough to locate code and is not
@@ -154,10 +85,11 @@ func useful(q quote, sugg string) bool {
 }
 
 // squeeze joins the non-blank trimmed lines of s with single spaces, the
-// form quotes are compared in.
+// form quotes are compared in. Lines end where markdown ends them (a lone
+// CR included), as they do in the quotes.
 func squeeze(s string) string {
 	var parts []string
-	for l := range strings.Lines(s) {
+	for l := range strings.Lines(markdown.NormalizeNewlines(s)) {
 		if t := strings.TrimSpace(l); t != "" {
 			parts = append(parts, t)
 		}

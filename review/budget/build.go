@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/codex-review/codex-review/review/diff"
+	"github.com/codex-review/codex-review/review/enclosing"
 	"github.com/codex-review/codex-review/review/pathglob"
 )
 
@@ -31,6 +32,12 @@ type Options struct {
 	// section. A file matching Exclude is skipped; when Include is not
 	// empty, a file matching none of it is skipped too.
 	Exclude, Include []string
+	// Context holds, by file path (diff.File.Path), the code around each
+	// of the file's hunks, one entry per hunk. It is shown with the
+	// hunks and is the first thing left out when the budget is tight:
+	// for a file that does not fit a chunk whole, and for every file
+	// when MaxChunks cannot hold the change with it.
+	Context map[string][]enclosing.Hunk
 }
 
 // Chunk is the diff text of one model request.
@@ -63,6 +70,18 @@ type Plan struct {
 // about 0.1 s for o200k_base; cl100k_base keeps whole identifiers as one
 // piece, so its piece cache misses more and a cold run takes 0.6-0.7 s.
 func Build(d *diff.Diff, c Counter, opt Options) (*Plan, error) {
+	b, err := newBuilder(c, opt)
+	if err != nil {
+		return nil, err
+	}
+	var files []*diff.File
+	if d != nil {
+		files = d.Files
+	}
+	return b.build(files), nil
+}
+
+func newBuilder(c Counter, opt Options) (*builder, error) {
 	exclude, err := pathglob.NewSet(opt.Exclude)
 	if err != nil {
 		return nil, fmt.Errorf("paths.exclude: %w", err)
@@ -77,15 +96,30 @@ func Build(d *diff.Diff, c Counter, opt Options) (*Plan, error) {
 		maxChunks: max(opt.MaxChunks, 0),
 		exclude:   exclude,
 		include:   include,
+		context:   opt.Context,
 	}
 	if b.budget <= 0 {
 		b.budget = DefaultMaxChunkTokens
 	}
-	var files []*diff.File
-	if d != nil {
-		files = d.Files
+	return b, nil
+}
+
+// Kept returns the files of d that Build would send to the model (not
+// excluded, not generated, not binary, with a textual change), in diff
+// order, so that a caller reads the head version of those files only.
+func Kept(d *diff.Diff, opt Options) ([]*diff.File, error) {
+	b, err := newBuilder(nil, opt)
+	if err != nil || d == nil {
+		return nil, err
 	}
-	return b.build(files), nil
+	var out []*diff.File
+	for _, f := range d.Files {
+		added, deleted := f.Stats()
+		if b.skipReason(f, added, deleted) == "" {
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
 
 type builder struct {
@@ -93,6 +127,7 @@ type builder struct {
 	budget           int
 	maxChunks        int
 	exclude, include *pathglob.Set
+	context          map[string][]enclosing.Hunk
 }
 
 // fileText is a kept file, formatted line by line with token counts.
@@ -105,14 +140,27 @@ type fileText struct {
 	width          int
 	header         entry // the "File:" line without a part note
 	hunks          []hunkText
-	tokens         int // the whole file as one part
+	tokens         int // the whole file as one part, with its context
+	context        int // tokens of the context lines, 0 when it has none
+	hadContext     bool
 }
 
 type hunkText struct {
 	header  entry
 	lines   []entry
-	tokens  int // header and lines
+	tokens  int // header and lines, without context
 	changed int // added and deleted lines
+	// before and after are the context lines shown around the hunk.
+	before, after []entry
+}
+
+// dropContext leaves the file's context out.
+func (ft *fileText) dropContext() {
+	for i := range ft.hunks {
+		ft.hunks[i].before, ft.hunks[i].after = nil, nil
+	}
+	ft.tokens -= ft.context
+	ft.context = 0
 }
 
 // entry is one line of text (a diff line keeps its no-newline marker).
@@ -157,22 +205,34 @@ func (b *builder) build(files []*diff.File) *Plan {
 
 	texts := b.formatAll(files, keep)
 	slices.SortFunc(texts, compareReviewValue)
-
-	states := make(map[*fileText]*fileState, len(texts))
-	var parts []part
+	withContext := false
 	for _, ft := range texts {
-		st := &fileState{}
-		states[ft] = st
-		ps, tooLong, headerTooLarge := b.split(ft)
-		st.tooLong, st.headerIsTooLarge = tooLong, headerTooLarge
-		parts = append(parts, ps...)
+		ft.hadContext = ft.context > 0
+		withContext = withContext || ft.hadContext
 	}
 
-	chunks := b.pack(parts, states)
+	chunks, states := b.place(texts)
+	if b.exhausted(states) && withContext {
+		// MaxChunks cannot hold the whole change with its context:
+		// the context goes before any changed line does.
+		for _, ft := range texts {
+			ft.dropContext()
+		}
+		chunks, states = b.place(texts)
+	}
 	for _, ch := range chunks {
 		plan.Chunks = append(plan.Chunks, ch.finish())
 	}
 	cov.Chunks = len(plan.Chunks)
+	for _, ft := range texts {
+		switch {
+		case states[ft].placed == 0:
+		case ft.context > 0:
+			cov.ContextFiles++
+		case ft.hadContext:
+			cov.ContextTrimmed++
+		}
+	}
 
 	for _, ft := range texts {
 		st := states[ft]
@@ -188,6 +248,30 @@ func (b *builder) build(files []*diff.File) *Plan {
 		}
 	}
 	return plan
+}
+
+// place cuts the files into parts and packs them into chunks.
+func (b *builder) place(texts []*fileText) ([]*chunkBuild, map[*fileText]*fileState) {
+	states := make(map[*fileText]*fileState, len(texts))
+	var parts []part
+	for _, ft := range texts {
+		st := &fileState{}
+		states[ft] = st
+		ps, tooLong, headerTooLarge := b.split(ft)
+		st.tooLong, st.headerIsTooLarge = tooLong, headerTooLarge
+		parts = append(parts, ps...)
+	}
+	return b.pack(parts, states), states
+}
+
+// exhausted reports whether MaxChunks left any part out.
+func (b *builder) exhausted(states map[*fileText]*fileState) bool {
+	for _, st := range states {
+		if st.budgetExhausted {
+			return true
+		}
+	}
+	return false
 }
 
 // skipReason says why f is not sent to the model at all, or "".
@@ -252,7 +336,11 @@ func (b *builder) formatAll(files []*diff.File, keep []int) []*fileText {
 func (b *builder) format(index int, f *diff.File) *fileText {
 	ft := &fileText{index: index, f: f, path: f.Path(), class: classify(f.Path())}
 	ft.added, ft.deleted = f.Stats()
-	ft.width = numberWidth(f, nil)
+	ctx := b.context[ft.path]
+	if len(ctx) != len(f.Hunks) {
+		ctx = nil // not this diff's context: show none rather than a wrong one
+	}
+	ft.width = max(numberWidth(f, nil), contextWidth(ctx))
 	ft.header = b.entry(fileHeader(f, ""), false)
 	ft.tokens = ft.header.tokens
 	ft.hunks = make([]hunkText, len(f.Hunks))
@@ -273,8 +361,29 @@ func (b *builder) format(index int, f *diff.File) *fileText {
 			}
 		}
 		ft.tokens += ht.tokens
+		if ctx != nil {
+			ht.before = b.contextEntries(ctx[i].Before, ft.width)
+			ht.after = b.contextEntries(ctx[i].After, ft.width)
+			for _, e := range slices.Concat(ht.before, ht.after) {
+				ft.context += e.tokens
+			}
+		}
 	}
+	ft.tokens += ft.context
 	return ft
+}
+
+func (b *builder) contextEntries(lines []enclosing.Line, width int) []entry {
+	if len(lines) == 0 {
+		return nil
+	}
+	out := make([]entry, len(lines))
+	var buf []byte
+	for i, l := range lines {
+		buf = appendContextLine(buf[:0], width, l)
+		out[i] = b.entry(string(buf), false)
+	}
+	return out
 }
 
 func (b *builder) entry(text string, changed bool) entry {
@@ -321,6 +430,12 @@ type segment struct {
 // changed lines it had to leave out because one line with its hunk header
 // does not fit any chunk, and whether even the file header does not fit.
 func (b *builder) split(ft *fileText) (parts []part, tooLong int, headerTooLarge bool) {
+	if ft.tokens > b.budget {
+		// A file cut into parts is shown without its context: the
+		// context would cost room in every part, and the parts' cuts
+		// would fall inside it.
+		ft.dropContext()
+	}
 	if ft.tokens <= b.budget {
 		var sb strings.Builder
 		sb.WriteString(ft.header.text)
@@ -438,10 +553,23 @@ func partNote(i, n, hunks int, s segment, hunkLines int) string {
 	return b.String()
 }
 
+// writeHunk writes the header and lines l0..l1 of a hunk, with its
+// context when the whole hunk is written.
 func writeHunk(sb *strings.Builder, ht *hunkText, l0, l1 int) {
 	sb.WriteString(ht.header.text)
+	whole := l0 == 0 && l1 == len(ht.lines)
+	if whole {
+		for _, e := range ht.before {
+			sb.WriteString(e.text)
+		}
+	}
 	for _, e := range ht.lines[l0:l1] {
 		sb.WriteString(e.text)
+	}
+	if whole {
+		for _, e := range ht.after {
+			sb.WriteString(e.text)
+		}
 	}
 }
 

@@ -158,3 +158,7 @@ func isGeneratedMarker(line string) bool {
 	}
 	return strings.HasPrefix(s, "Code generated ") && strings.Contains(s, "DO NOT EDIT")
 }
+
+// IsTest reports whether p names a test file, or a file in a directory
+// that holds tests, by the naming rules of common languages.
+func IsTest(p string) bool { return classify(p) == classTest }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/codex-review/codex-review/review/diff"
+	"github.com/codex-review/codex-review/review/enclosing"
 )
 
 // The diff text the model sees. One file, or one part of a file, is:
@@ -27,7 +28,14 @@ import (
 //	N   code   an unchanged context line; N is its line in the new file
 //
 // so each number is the one a review comment must cite for that line (the
-// RIGHT side for '+' and context lines, the LEFT side for '-' lines). A
+// RIGHT side for '+' and context lines, the LEFT side for '-' lines).
+// Around a hunk, lines of the head file that the hunk does not show (the
+// enclosing function, the header of its class) may follow the hunk header
+// and the hunk's last line, marked ':' and numbered in the new file; a
+// run of lines left out is one marker line:
+//
+//	N : code   a line of the file around the hunk, not part of the diff
+//	... : 12 lines not shown A
 // "\ No newline at end of file" line follows the line it is about, as in
 // git. The "File:" header gives the path and what happened to the file:
 // (modified), (new file), (deleted), (renamed from OLD, 95% similar),
@@ -194,6 +202,47 @@ func numberWidth(f *diff.File, extra []diff.Hunk) int {
 			maxLine = max(maxLine, hs[i].OldEnd(), hs[i].NewEnd())
 			for _, l := range hs[i].Lines {
 				maxLine = max(maxLine, l.OldLine, l.NewLine)
+			}
+		}
+	}
+	return len(strconv.Itoa(maxLine))
+}
+
+// appendContextLine writes one line of the code around a hunk, or the
+// marker of a run of lines left out.
+func appendContextLine(b []byte, width int, l enclosing.Line) []byte {
+	if l.Skipped > 0 {
+		for pad := width - 3; pad > 0; pad-- {
+			b = append(b, ' ')
+		}
+		b = append(b, "... : "...)
+		b = strconv.AppendInt(b, int64(l.Skipped), 10)
+		if l.Skipped == 1 {
+			return append(b, " line not shown\n"...)
+		}
+		return append(b, " lines not shown\n"...)
+	}
+	var num [20]byte
+	digits := strconv.AppendInt(num[:0], int64(l.N), 10)
+	for pad := width - len(digits); pad > 0; pad-- {
+		b = append(b, ' ')
+	}
+	b = append(b, digits...)
+	b = append(b, " :"...)
+	if l.Text != "" {
+		b = append(b, ' ')
+		b = appendOneLine(b, l.Text)
+	}
+	return append(b, '\n')
+}
+
+// contextWidth is the number of digits of the largest line number in ctx.
+func contextWidth(ctx []enclosing.Hunk) int {
+	maxLine := 0
+	for _, h := range ctx {
+		for _, ls := range [][]enclosing.Line{h.Before, h.After} {
+			for _, l := range ls {
+				maxLine = max(maxLine, l.N+l.Skipped)
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 )
@@ -48,7 +49,7 @@ func Open(ctx context.Context, dir string) (*Repo, error) {
 // Uncommitted is the diff of the working tree (staged, unstaged and
 // untracked files that are not ignored) against HEAD. In a repository
 // without commits it is everything, against the empty tree.
-func (r *Repo) Uncommitted(ctx context.Context) ([]byte, error) {
+func (r *Repo) Uncommitted(ctx context.Context) (*Change, error) {
 	base := "HEAD"
 	if _, err := run(ctx, r.Dir, nil, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"); err != nil {
 		base = emptyTree
@@ -59,7 +60,7 @@ func (r *Repo) Uncommitted(ctx context.Context) ([]byte, error) {
 // Base is the diff of the working tree against the point where HEAD left
 // ref (their merge base): what a pull request from this branch into ref
 // would show, plus anything not committed yet.
-func (r *Repo) Base(ctx context.Context, ref string) ([]byte, error) {
+func (r *Repo) Base(ctx context.Context, ref string) (*Change, error) {
 	if err := checkRef(ref); err != nil {
 		return nil, err
 	}
@@ -72,7 +73,7 @@ func (r *Repo) Base(ctx context.Context, ref string) ([]byte, error) {
 
 // Commit is the diff a single commit introduced, against its first parent
 // (or against nothing, for a root commit).
-func (r *Repo) Commit(ctx context.Context, rev string) ([]byte, error) {
+func (r *Repo) Commit(ctx context.Context, rev string) (*Change, error) {
 	if err := checkRef(rev); err != nil {
 		return nil, err
 	}
@@ -90,10 +91,10 @@ func (r *Repo) Commit(ctx context.Context, rev string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("diff commit %s: %w", rev, err)
 	}
-	return d, nil
+	return &Change{Diff: d, Base: parent, Head: sha}, nil
 }
 
-func (r *Repo) workingTreeAgainst(ctx context.Context, base string) ([]byte, error) {
+func (r *Repo) workingTreeAgainst(ctx context.Context, base string) (*Change, error) {
 	args := append(append([]string{"diff"}, diffFlags...), base, "--")
 	tracked, err := run(ctx, r.Dir, nil, args...)
 	if err != nil {
@@ -103,7 +104,7 @@ func (r *Repo) workingTreeAgainst(ctx context.Context, base string) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
-	return append(tracked, untracked...), nil
+	return &Change{Diff: append(tracked, untracked...), Base: base}, nil
 }
 
 // untracked renders files git does not track (and does not ignore) as
@@ -141,8 +142,17 @@ func checkRef(ref string) error {
 // run executes git with the pinned settings and returns its stdout. Exit
 // codes listed in ok are not errors.
 func run(ctx context.Context, dir string, ok []int, args ...string) ([]byte, error) {
+	return runEnv(ctx, dir, nil, ok, args...)
+}
+
+// runEnv is run with extra environment variables (nil: the process's own
+// environment).
+func runEnv(ctx context.Context, dir string, env []string, ok []int, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "git", append(append([]string{}, pinned...), args...)...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr

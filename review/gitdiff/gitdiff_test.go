@@ -63,11 +63,11 @@ func TestUncommittedIncludesUntrackedAndIgnoresIgnored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := r.Uncommitted(ctx)
+	c, err := r.Uncommitted(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := string(d)
+	s := string(c.Diff)
 	for _, want := range []string{"diff --git a/a.go b/a.go", "+func A() {}", "b/new dir/b.go", "+package b"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("diff lacks %q:\n%s", want, s)
@@ -87,12 +87,12 @@ func TestUncommittedWithoutCommits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := r.Uncommitted(ctx)
+	c, err := r.Uncommitted(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(d), "+x") {
-		t.Errorf("first file missing from diff:\n%s", d)
+	if !strings.Contains(string(c.Diff), "+x") {
+		t.Errorf("first file missing from diff:\n%s", c.Diff)
 	}
 }
 
@@ -119,23 +119,23 @@ func TestBaseAndCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(d), "+feature") || strings.Contains(string(d), "main moved on") {
-		t.Errorf("--base must show the branch's own changes only:\n%s", d)
+	if !strings.Contains(string(d.Diff), "+feature") || strings.Contains(string(d.Diff), "main moved on") {
+		t.Errorf("--base must show the branch's own changes only:\n%s", d.Diff)
 	}
 
 	c, err := r.Commit(ctx, "HEAD")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(c), "+feature") {
-		t.Errorf("commit diff:\n%s", c)
+	if !strings.Contains(string(c.Diff), "+feature") {
+		t.Errorf("commit diff:\n%s", c.Diff)
 	}
 	root, err := r.Commit(ctx, "main~1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(root), "+base") {
-		t.Errorf("root commit diff:\n%s", root)
+	if !strings.Contains(string(root.Diff), "+base") {
+		t.Errorf("root commit diff:\n%s", root.Diff)
 	}
 
 	for _, bad := range []string{"", "--output=/tmp/x", "no-such-branch"} {

@@ -58,3 +58,24 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSubjects feeds arbitrary model text to subjects and fold's sentence
+// handling: they must not panic, and every subject must be an identifier.
+func FuzzSubjects(f *testing.F) {
+	f.Add("`if (b = 0)` assigns to `b`; average() and s.db and user_name")
+	f.Add("```js\nfor (;;) {}\n```")
+	f.Add("`` ` `` ```` unclosed")
+	f.Fuzz(func(t *testing.T, text string) {
+		for s := range subjects(text) {
+			if s == "" || strings.ToLower(s) != s {
+				t.Fatalf("subject %q", s)
+			}
+		}
+		a := candidate{f: finding.Finding{Title: "[P1] a", Body: text, Category: "bugs", Priority: 1}}
+		b := candidate{f: finding.Finding{Title: "[P1] b", Body: text, Category: "security", Priority: 1}}
+		m := fold([]*candidate{&a, &b})
+		if len(m.Body) > len(strings.TrimSpace(text))+maxFoldedBody+2 {
+			t.Fatalf("folded body of %d bytes", len(m.Body))
+		}
+	})
+}

@@ -29,14 +29,26 @@ type Options struct {
 // Result is what Merge kept and what it counted away. Nothing disappears
 // without a count, so the summary can say what was left out.
 type Result struct {
-	// Findings are the kept findings, best first.
-	Findings []finding.Finding
-	// BelowThreshold counts distinct findings under Options.MinPriority.
+	// Findings are the kept problems, best first.
+	Findings []Merged
+	// BelowThreshold counts distinct problems under Options.MinPriority.
 	BelowThreshold int
-	// Omitted counts findings at or above the threshold cut by the cap.
+	// Below are those problems, best first, for a list a reader may open.
+	Below []Merged
+	// Omitted counts problems at or above the threshold cut by the cap.
 	Omitted int
-	// Duplicates counts findings dropped as repeats of a kept one.
+	// Duplicates counts reports merged into another report of the same
+	// problem.
 	Duplicates int
+}
+
+// Plain returns the kept findings without the merge details.
+func (r Result) Plain() []finding.Finding {
+	out := make([]finding.Finding, len(r.Findings))
+	for i, m := range r.Findings {
+		out[i] = m.Finding
+	}
+	return out
 }
 
 // candidate is a finding with the keys deduplication compares.
@@ -44,18 +56,41 @@ type candidate struct {
 	f     finding.Finding
 	fp    string
 	words []string
+	// subj is the code the finding names (see subjects), computed when
+	// first needed.
+	subj map[string]bool
 }
 
-// Merge deduplicates, ranks, thresholds and caps the findings of all
-// passes and chunks. The findings should have gone through Normalize.
+func newCandidate(f finding.Finding) candidate {
+	return candidate{f: f, fp: Fingerprint(f), words: titleWords(f.Title)}
+}
+
+func (c *candidate) subjects() map[string]bool {
+	if c.subj == nil {
+		c.subj = subjects(c.f.Title, c.f.Body)
+	}
+	return c.subj
+}
+
+// Merge turns the findings of all passes and chunks into one list of
+// problems: it merges the reports of one problem, ranks, thresholds and
+// caps. The findings should have gone through Normalize.
 //
-// Two findings are one issue when they have the same Fingerprint, or when
-// they are in the same file, their line ranges overlap or lie within two
-// lines of each other, and their titles are similar (at least half of the
-// title words shared, or one title's words found in the other). Of such a
-// group the finding with the higher priority, then the higher confidence,
-// is kept as it is; bodies and ranges are not blended, so what is posted is
-// always something the model wrote.
+// Two reports are one problem (see sameIssue) when they have the same
+// Fingerprint; or when they are in the same file, their line ranges overlap
+// or lie within two lines of each other, and their titles are similar; or
+// when they come from different areas (a security pass and a bugs pass
+// seeing one defect, each in its own words) at overlapping or adjacent
+// lines, unless they clearly say otherwise: each names code (see subjects)
+// and they name nothing in common, or their priorities are two or more
+// levels apart (passes rate one defect differently, but not as both "blocks
+// the release" and "nice to have"). Two reports of one area at the same
+// spot with different titles stay apart: the pass meant two problems.
+//
+// The reports of one problem become one Merged finding (see fold): the
+// highest priority and confidence, the best report's title, location and
+// suggestion, its body followed by the others' distinct sentences, and
+// every area named.
 //
 // The order is priority, then confidence (descending), then path and line,
 // with the remaining fields as tie-breakers so that the result does not
@@ -63,38 +98,50 @@ type candidate struct {
 func Merge(fs []finding.Finding, opt Options) Result {
 	cands := make([]candidate, len(fs))
 	for i, f := range fs {
-		cands[i] = candidate{f: f, fp: Fingerprint(f), words: titleWords(f.Title)}
+		cands[i] = newCandidate(f)
 	}
 	slices.SortStableFunc(cands, func(a, b candidate) int { return compareRank(a.f, b.f) })
 
 	var res Result
-	kept := make([]*candidate, 0, len(cands))
-	seen := make(map[string]bool, len(cands))
-	byPath := make(map[string][]*candidate)
+	var groups [][]*candidate
+	byFP := make(map[string]int, len(cands))
+	byPath := make(map[string][]int)
 	for i := range cands {
 		c := &cands[i]
-		if seen[c.fp] || slices.ContainsFunc(byPath[c.f.CodeLocation.AbsoluteFilePath], func(k *candidate) bool { return sameIssue(k, c) }) {
+		g, ok := byFP[c.fp]
+		if !ok {
+			g = -1
+			for _, k := range byPath[c.f.CodeLocation.AbsoluteFilePath] {
+				if sameIssue(groups[k][0], c) {
+					g = k
+					break
+				}
+			}
+		}
+		if g >= 0 {
+			groups[g] = append(groups[g], c)
 			res.Duplicates++
 			continue
 		}
-		seen[c.fp] = true
+		byFP[c.fp] = len(groups)
 		p := c.f.CodeLocation.AbsoluteFilePath
-		byPath[p] = append(byPath[p], c)
-		kept = append(kept, c)
+		byPath[p] = append(byPath[p], len(groups))
+		groups = append(groups, []*candidate{c})
 	}
 
-	// Ranking put higher priorities first, so the threshold and the cap
-	// both cut a tail.
-	for _, c := range kept {
-		if finding.Priority(c.f.Priority) > opt.MinPriority {
+	// Ranking put higher priorities first, and a group's first member is
+	// its best, so the threshold and the cap both cut a tail.
+	for _, g := range groups {
+		if finding.Priority(g[0].f.Priority) > opt.MinPriority {
 			res.BelowThreshold++
+			res.Below = append(res.Below, fold(g))
 			continue
 		}
 		if opt.MaxFindings > 0 && len(res.Findings) >= opt.MaxFindings {
 			res.Omitted++
 			continue
 		}
-		res.Findings = append(res.Findings, c.f)
+		res.Findings = append(res.Findings, fold(g))
 	}
 	return res
 }
@@ -128,8 +175,8 @@ func compareRank(a, b finding.Finding) int {
 	return strings.Compare(a.Suggestion, b.Suggestion)
 }
 
-// sameIssue reports whether two findings in the same file describe one
-// issue at one spot (the fingerprint test is done by the caller).
+// sameIssue reports whether two findings describe one problem; the rules
+// are documented on Merge.
 func sameIssue(a, b *candidate) bool {
 	if a.fp == b.fp {
 		return true
@@ -137,14 +184,30 @@ func sameIssue(a, b *candidate) bool {
 	if a.f.CodeLocation.AbsoluteFilePath != b.f.CodeLocation.AbsoluteFilePath {
 		return false
 	}
-	return rangesNear(a.f.CodeLocation.LineRange, b.f.CodeLocation.LineRange) && similarTitles(a.words, b.words)
+	ra, rb := a.f.CodeLocation.LineRange, b.f.CodeLocation.LineRange
+	if !rangesWithin(ra, rb, nearLines) {
+		return false
+	}
+	if similarTitles(a.words, b.words) {
+		return true
+	}
+	if a.f.Category == b.f.Category || abs(a.f.Priority-b.f.Priority) >= 2 {
+		return false
+	}
+	sa, sb := a.subjects(), b.subjects()
+	if shareAny(sa, sb) {
+		return true
+	}
+	// Nothing named in common: one problem only when the reports touch
+	// and one of them names no code, so nothing tells them apart.
+	return rangesWithin(ra, rb, 1) && (len(sa) == 0 || len(sb) == 0)
 }
 
-// rangesNear reports whether two ranges overlap or are at most nearLines
-// apart. Ranges are normalised (1 <= Start <= End), so the subtractions
-// cannot overflow.
-func rangesNear(a, b finding.LineRange) bool {
-	return a.Start-b.End <= nearLines && b.Start-a.End <= nearLines
+// rangesWithin reports whether two ranges overlap or are at most gap lines
+// apart (gap 1: adjacent). Ranges are normalised (1 <= Start <= End), so
+// the subtractions cannot overflow.
+func rangesWithin(a, b finding.LineRange, gap int) bool {
+	return a.Start-b.End <= gap && b.Start-a.End <= gap
 }
 
 // similarTitles compares two titles' word lists: a Jaccard index of at
@@ -185,4 +248,11 @@ func containsRun(hay, needle []string) bool {
 		}
 	}
 	return false
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

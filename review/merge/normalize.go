@@ -94,10 +94,11 @@ func Normalize(f finding.Finding, area finding.Area, root string) (finding.Findi
 // anchoring and rendering can trust it:
 //
 //   - the path is relative to the repository: root (the checkout the model
-//     saw, if any) and leading "/" and "./" are stripped, the path is
-//     cleaned, and a path that climbs out of the repository with ".." is an
-//     error; when known is given, a git "a/"/"b/" prefix is removed and a
-//     bare or over-long name matching exactly one diff path is resolved;
+//     saw, if any), leading "/" and "./" and the space around them are
+//     stripped, the path is cleaned, and a path that climbs out of the
+//     repository with ".." is an error; when known is given, a git
+//     "a/"/"b/" prefix is removed and a bare or over-long name matching
+//     exactly one diff path is resolved;
 //   - the priority is the field when it is 0..3, else the "[Pn]" title
 //     prefix, else the field clamped (above 3 means P3; a negative value
 //     means nothing and becomes P2);
@@ -159,14 +160,17 @@ func normalizePath(raw, root string, known *Paths) (string, error) {
 			}
 		}
 	}
+	// Space the model put after a leading "/" or "./", or before a
+	// trailing "/" ("/ db/q.go", "db/q.go /"), is trimmed too: what comes
+	// out is a fixed point, so a finding normalised again stays the same
+	// (a merge normalises what it already normalised).
 	for {
-		t := strings.TrimPrefix(strings.TrimLeft(s, "/"), "./")
+		t := path.Clean(strings.TrimSpace(strings.TrimPrefix(strings.TrimLeft(s, "/"), "./")))
 		if t == s {
 			break
 		}
 		s = t
 	}
-	s = path.Clean(s)
 	if s == ".." || strings.HasPrefix(s, "../") {
 		return "", fmt.Errorf("path %q leaves the repository", raw)
 	}

@@ -61,6 +61,19 @@ func TestNormalize(t *testing.T) {
 			want: finding.Finding{Title: "[P2] x", Priority: 2, Category: "performance", Suggestion: "\treturn nil\n", CodeLocation: loc("a.go", 1, 1)},
 		},
 		{
+			// Fuzzing found these: the space left after the "/" or
+			// before the "/" came back trimmed on a second pass.
+			name: "space after a leading slash",
+			in:   finding.Finding{Title: "x", Priority: 2, CodeLocation: loc("/ 0", 1, 1)},
+			root: "0",
+			want: finding.Finding{Title: "[P2] x", Priority: 2, Category: "performance", CodeLocation: loc("0", 1, 1)},
+		},
+		{
+			name: "space before a trailing slash, and after ./",
+			in:   finding.Finding{Title: "x", Priority: 2, CodeLocation: loc("./ db/q.go /", 1, 1)},
+			want: finding.Finding{Title: "[P2] x", Priority: 2, Category: "performance", CodeLocation: loc("db/q.go", 1, 1)},
+		},
+		{
 			name: "git prefix kept without a set of known paths",
 			in:   finding.Finding{Title: "x", Priority: 2, CodeLocation: loc("b/foo.go", 1, 1)},
 			want: finding.Finding{Title: "[P2] x", Priority: 2, Category: "performance", CodeLocation: loc("b/foo.go", 1, 1)},

@@ -33,7 +33,7 @@ func Verdict(outputs []finding.Output, kept []finding.Finding) (correctness, exp
 	keptCands := make([]candidate, len(kept))
 	blocking := 0
 	for i, f := range kept {
-		keptCands[i] = candidate{f: f, fp: Fingerprint(f), words: titleWords(f.Title)}
+		keptCands[i] = newCandidate(f)
 		if finding.Priority(f.Priority) <= finding.P1 {
 			blocking++
 		}
@@ -101,7 +101,7 @@ func saysIncorrect(s string) tristate {
 // supported reports whether one of a pass's findings survived merging.
 func supported(own []finding.Finding, kept []candidate) bool {
 	for _, f := range own {
-		c := candidate{f: f, fp: Fingerprint(f), words: titleWords(f.Title)}
+		c := newCandidate(f)
 		for i := range kept {
 			if sameIssue(&kept[i], &c) {
 				return true

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +34,14 @@ type Request struct {
 	// CacheKey, when set, is sent as prompt_cache_key so that requests
 	// sharing a prefix are routed to the same cache.
 	CacheKey string
+	// Started, when set, makes the call stream its answer and is called
+	// once, when the first output event arrives: the provider has then
+	// processed the prompt, so its prefix is in the provider's cache and
+	// requests sharing it can follow. Started is also called when the
+	// call ends without such an event (an error, a server that does not
+	// stream), so whoever waits on it never waits for nothing. It must
+	// not block.
+	Started func()
 }
 
 // Response is the parsed answer of a Review.
@@ -42,6 +52,9 @@ type Response struct {
 	Usage finding.Usage
 	// Text is the raw text of the last answer.
 	Text string
+	// Dropped counts findings of the answer too broken to use (see
+	// ParseAnswer); the others are in Output.
+	Dropped int
 	// Attempts counts HTTP requests sent, the SDK's retries and format
 	// fallbacks included; Usage.Calls counts only answered calls.
 	Attempts int
@@ -67,6 +80,9 @@ type Client struct {
 	resp    responses.ResponseService
 	// format is the outputFormat learned from the endpoint's answers.
 	format atomic.Int32
+	// plainOnly is set once the endpoint answered a streamed request
+	// with a plain body: it does not stream, so no later call asks it to.
+	plainOnly atomic.Bool
 }
 
 // outputSchema is sent with every strict request; it is only read.
@@ -144,6 +160,10 @@ func (c *Client) Review(ctx context.Context, req Request) (*Response, error) {
 		return nil, &Error{Kind: KindBadRequest, Message: "model request has no input messages"}
 	}
 	start := time.Now()
+	if req.Started != nil {
+		req.Started = sync.OnceFunc(req.Started)
+		defer req.Started()
+	}
 	res := &Response{}
 	var followUp []message
 	for repairs := 0; ; repairs++ {
@@ -159,9 +179,9 @@ func (c *Client) Review(ctx context.Context, req Request) (*Response, error) {
 			return c.finish(res, start, &Error{Kind: KindRefused,
 				Message: "the model declined to review: " + truncate(oneLine(c.redact(ans.refusal)), providerMessageLimit)})
 		}
-		out, problem := ans.output()
+		out, dropped, problem := ans.output()
 		if problem == nil {
-			res.Output = out
+			res.Output, res.Dropped = out, dropped
 			return c.finish(res, start, nil)
 		}
 		if repairs >= max(c.cfg.RepairAttempts, 0) {
@@ -186,14 +206,40 @@ func (c *Client) finish(res *Response, start time.Time, err error) (*Response, e
 	return res, err
 }
 
+// errNotStreamed is returned by the streaming calls when the server
+// answered without a single event: it ignored "stream" and sent a plain
+// body, which the event decoder cannot read.
+var errNotStreamed = errors.New("the endpoint did not stream")
+
+// streamRefused reports whether err is an endpoint refusing to stream
+// (some OpenAI-compatible servers reject "stream" or "stream_options"):
+// the call is then made again without streaming.
+func streamRefused(err error) bool {
+	if errors.Is(err, errNotStreamed) {
+		return true
+	}
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || (apiErr.StatusCode != http.StatusBadRequest && apiErr.StatusCode != http.StatusUnprocessableEntity) {
+		return false
+	}
+	return strings.Contains(strings.ToLower(apiErr.Param+" "+apiErr.Message+" "+apiErr.Code), "stream")
+}
+
+// streams reports whether a call with these turns should stream: only the
+// first call of a request that waits for its start, and only on endpoints
+// that stream.
+func (c *Client) streams(req Request, followUp []message) bool {
+	return req.Started != nil && len(followUp) == 0 && !c.plainOnly.Load()
+}
+
 // errTruncated marks an answer cut off at the output token limit.
 var errTruncated = errors.New("the answer was cut off at the output token limit")
 
-func (a *answer) output() (finding.Output, error) {
+func (a *answer) output() (finding.Output, int, error) {
 	if a.truncated {
-		return finding.Output{}, errTruncated
+		return finding.Output{}, 0, errTruncated
 	}
-	return ParseOutput(a.text)
+	return ParseAnswer(a.text)
 }
 
 func repairPrompt(problem error, truncated bool) string {

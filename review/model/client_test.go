@@ -278,7 +278,7 @@ func TestRepair(t *testing.T) {
 	}{
 		{"unclosed", modeltest.Text(`{"findings": [`), "never closed"},
 		{"malformed", modeltest.Text(`{"findings": [], "overall_correctness": "patch is correct",}`), "invalid JSON"},
-		{"fails validation", modeltest.Text(`{"findings":[{"title":"[P1] x","body":"y","priority":7,"code_location":{"absolute_file_path":"a.go"}}]}`), "priority 7"},
+		{"findings not a list", modeltest.Text(`{"findings":{"title":"[P1] x","body":"y","priority":1}}`), "must be a list"},
 		{"truncated", modeltest.Reply{Text: `{"findings": [{"title": "[P1] Clo`, Truncated: true}, "cut off"},
 	}
 	for _, api := range apis {

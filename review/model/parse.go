@@ -15,15 +15,27 @@ import (
 // errNoJSON means the answer holds no JSON object at all.
 var errNoJSON = errors.New("the answer contains no JSON object")
 
-// ParseOutput reads a model answer into the §4.1 shape. It is tolerant of
+// ParseOutput reads a model answer into the §4.1 shape; see ParseAnswer.
+// The findings it had to drop are not counted.
+func ParseOutput(text string) (finding.Output, error) {
+	out, _, err := ParseAnswer(text)
+	return out, err
+}
+
+// ParseAnswer reads a model answer into the §4.1 shape. It is tolerant of
 // what models do when the server cannot enforce the schema: Markdown code
 // fences, prose around the object, priorities written as 1, "1" or "P1",
 // numbers written as strings, confidences given in percent, null lists and
-// unknown fields. A missing priority is taken from a "[Pn]" title prefix;
-// an unknown category is left empty for the caller to fill with the area of
-// the pass. It then validates what a review cannot do without (a priority
-// in P0..P3, a file path, a title or body) and says which finding is wrong.
-func ParseOutput(text string) (finding.Output, error) {
+// unknown fields. A missing priority is -1, for merge.Normalize to take from
+// a "[Pn]" title prefix or default; a priority or confidence out of range
+// is kept as given, for merge.Normalize to clamp as it documents; an unknown
+// category is left empty for the caller to fill with the area of the pass.
+//
+// One bad finding does not spoil the answer: a finding that cannot be used
+// (not an object, no title and no body, no file path, a negative line, a
+// field of the wrong type) is dropped and counted in dropped. Only an
+// answer without a findings list is an error, which asks for a repair.
+func ParseAnswer(text string) (out finding.Output, dropped int, err error) {
 	var candidates []string
 	if inner, ok := fenced(text); ok {
 		candidates = append(candidates, inner)
@@ -43,7 +55,7 @@ func ParseOutput(text string) (finding.Output, error) {
 		// trying a wider span of text would not fix it.
 		return raw.toOutput()
 	}
-	return finding.Output{}, fmt.Errorf("parse model answer: %w", decodeErr)
+	return finding.Output{}, 0, fmt.Errorf("parse model answer: %w", decodeErr)
 }
 
 // fenced returns the body of the first Markdown code fence in s, if any.
@@ -111,7 +123,7 @@ type rawOutput struct {
 	Findings               json.RawMessage `json:"findings"`
 	OverallCorrectness     string          `json:"overall_correctness"`
 	OverallExplanation     string          `json:"overall_explanation"`
-	OverallConfidenceScore flexFloat       `json:"overall_confidence_score"`
+	OverallConfidenceScore json.RawMessage `json:"overall_confidence_score"`
 }
 
 type rawFinding struct {
@@ -130,36 +142,40 @@ type rawFinding struct {
 	Suggestion string `json:"suggestion"`
 }
 
-func (r *rawOutput) toOutput() (finding.Output, error) {
+func (r *rawOutput) toOutput() (finding.Output, int, error) {
 	if len(r.Findings) == 0 {
-		return finding.Output{}, errors.New(`the answer has no "findings" field: want {"findings": [...], "overall_correctness": ...}`)
+		return finding.Output{}, 0, errors.New(`the answer has no "findings" field: want {"findings": [...], "overall_correctness": ...}`)
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(r.Findings, &items); err != nil {
-		return finding.Output{}, fmt.Errorf(`"findings" must be a list of finding objects: %w`, describeJSONError(err))
+		return finding.Output{}, 0, fmt.Errorf(`"findings" must be a list of finding objects: %w`, describeJSONError(err))
 	}
 	out := finding.Output{
 		Findings:           make([]finding.Finding, 0, len(items)),
 		OverallCorrectness: normaliseVerdict(r.OverallCorrectness),
 		OverallExplanation: strings.TrimSpace(r.OverallExplanation),
 	}
-	conf, err := r.OverallConfidenceScore.confidence()
-	if err != nil {
-		return finding.Output{}, fmt.Errorf("overall_confidence_score: %w", err)
+	// An unreadable overall confidence says nothing; it is not worth a
+	// repair round.
+	var conf flexFloat
+	if len(r.OverallConfidenceScore) > 0 && json.Unmarshal(r.OverallConfidenceScore, &conf) == nil {
+		out.OverallConfidenceScore = conf.confidence()
 	}
-	out.OverallConfidenceScore = conf
-	for i, item := range items {
+	dropped := 0
+	for _, item := range items {
 		var rf rawFinding
 		if err := json.Unmarshal(item, &rf); err != nil {
-			return finding.Output{}, fmt.Errorf("finding %d: %w", i+1, describeJSONError(err))
+			dropped++
+			continue
 		}
 		f, err := rf.toFinding()
 		if err != nil {
-			return finding.Output{}, fmt.Errorf("finding %d (%q): %w", i+1, truncate(rf.Title, 80), err)
+			dropped++
+			continue
 		}
 		out.Findings = append(out.Findings, f)
 	}
-	return out, nil
+	return out, dropped, nil
 }
 
 func (rf *rawFinding) toFinding() (finding.Finding, error) {
@@ -172,22 +188,13 @@ func (rf *rawFinding) toFinding() (finding.Finding, error) {
 	if f.Title == "" && f.Body == "" {
 		return f, errors.New("title and body are both empty")
 	}
-	p, ok := rf.Priority.value, rf.Priority.set
-	if !ok {
-		p, ok = titlePriority(f.Title)
+	f.Priority = -1
+	if rf.Priority.set {
+		f.Priority = rf.Priority.value
+	} else if p, ok := titlePriority(f.Title); ok {
+		f.Priority = p
 	}
-	if !ok {
-		return f, errors.New("priority is missing: want an integer 0..3")
-	}
-	if p < 0 || p > 3 {
-		return f, fmt.Errorf("priority %d is out of range: want 0..3", p)
-	}
-	f.Priority = p
-	conf, err := rf.ConfidenceScore.confidence()
-	if err != nil {
-		return f, fmt.Errorf("confidence_score: %w", err)
-	}
-	f.ConfidenceScore = conf
+	f.ConfidenceScore = rf.ConfidenceScore.confidence()
 
 	loc := rf.CodeLocation
 	f.CodeLocation.AbsoluteFilePath = strings.TrimSpace(loc.AbsoluteFilePath)
@@ -269,20 +276,14 @@ func (f *flexFloat) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// confidence returns the value as a 0..1 score. Values above 1 up to 100
-// are read as percentages, which models produce now and then.
-func (f flexFloat) confidence() (float64, error) {
-	v := f.value
-	switch {
-	case !f.set:
-		return 0, nil
-	case v >= 0 && v <= 1:
-		return v, nil
-	case v > 1 && v <= 100:
-		return v / 100, nil
-	default:
-		return 0, fmt.Errorf("%v is out of range: want 0..1", v)
+// confidence returns the value as a score: values above 1 up to 100 are
+// read as percentages, which models produce now and then; anything else
+// is returned as given, for merge.Normalize to clamp to 0..1. Unset is 0.
+func (f flexFloat) confidence() float64 {
+	if f.set && f.value > 1 && f.value <= 100 {
+		return f.value / 100
 	}
+	return f.value
 }
 
 // flexInt accepts an integral JSON number, a numeric string or null.

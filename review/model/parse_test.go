@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/merge"
 	"github.com/codex-review/codex-review/review/model"
 )
 
@@ -91,17 +92,6 @@ func TestParseOutputRejects(t *testing.T) {
 		{"syntax error", `{"findings": [], "overall_correctness": "patch is correct",}`, "invalid JSON"},
 		{"no findings field", `{"overall_correctness": "patch is correct"}`, `no "findings" field`},
 		{"findings not a list", `{"findings": {"title": "x"}}`, "must be a list"},
-		{"priority out of range", answer(`"title":"x","body":"b","priority":4,` + loc), "priority 4 is out of range"},
-		{"negative priority", answer(`"title":"x","body":"b","priority":-1,` + loc), "out of range"},
-		{"priority word", answer(`"title":"x","body":"b","priority":"high",` + loc), "finding 1"},
-		{"priority missing", answer(`"title":"Close it","body":"b",` + loc), "priority is missing"},
-		{"path missing", answer(`"title":"[P1] x","body":"b","priority":1,"code_location":{"line_range":{"start":1,"end":1}}`), "absolute_file_path is empty"},
-		{"location missing", answer(`"title":"[P1] x","body":"b","priority":1`), "absolute_file_path is empty"},
-		{"empty finding", answer(``), "title and body are both empty"},
-		{"negative line", answer(`"title":"[P1] x","body":"b","priority":1,"code_location":{"absolute_file_path":"a","line_range":{"start":-2,"end":1}}`), "negative"},
-		{"fractional line", answer(`"title":"[P1] x","body":"b","priority":1,"code_location":{"absolute_file_path":"a","line_range":{"start":1.5,"end":2}}`), "not a line number"},
-		{"confidence out of range", answer(`"title":"[P1] x","body":"b","priority":1,"confidence_score":250,` + loc), "out of range"},
-		{"confidence not a number", answer(`"title":"[P1] x","body":"b","priority":1,"confidence_score":"high",` + loc), "not a number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,13 +103,51 @@ func TestParseOutputRejects(t *testing.T) {
 	}
 }
 
-func TestParseOutputNamesTheFinding(t *testing.T) {
-	text := `{"findings":[` +
-		`{"title":"[P1] fine","body":"b","priority":1,` + loc + `},` +
-		`{"title":"[P2] broken","body":"b","priority":9,` + loc + `}]}`
-	_, err := model.ParseOutput(text)
-	if err == nil || !strings.Contains(err.Error(), `finding 2 ("[P2] broken")`) {
-		t.Fatalf("err = %v, want it to name finding 2 by title", err)
+// One bad finding is not a bad answer: what has a documented clamp is
+// kept for merge.Normalize to clamp (priority, confidence), what cannot be
+// used is dropped and counted, and the other findings are kept.
+func TestParseAnswerKeepsGoodFindings(t *testing.T) {
+	good := `{"title":"[P1] fine","body":"b","priority":1,` + loc + `}`
+	tests := []struct {
+		name, bad string
+		keep      bool
+		priority  int
+		conf      float64
+	}{
+		{"priority 9 kept for the clamp", `{"title":"x","body":"b","priority":9,` + loc + `}`, true, 9, 0},
+		{"negative priority kept for the default", `{"title":"x","body":"b","priority":-1,` + loc + `}`, true, -1, 0},
+		{"priority missing", `{"title":"Close it","body":"b",` + loc + `}`, true, -1, 0},
+		{"priority from the title", `{"title":"[P2] Close it","body":"b",` + loc + `}`, true, 2, 0},
+		{"confidence 250 kept for the clamp", `{"title":"[P1] x","body":"b","priority":1,"confidence_score":250,` + loc + `}`, true, 1, 250},
+		{"confidence in percent", `{"title":"[P1] x","body":"b","priority":1,"confidence_score":"80",` + loc + `}`, true, 1, 0.8},
+		{"priority word", `{"title":"x","body":"b","priority":"high",` + loc + `}`, false, 0, 0},
+		{"path missing", `{"title":"[P1] x","body":"b","priority":1,"code_location":{"line_range":{"start":1,"end":1}}}`, false, 0, 0},
+		{"location missing", `{"title":"[P1] x","body":"b","priority":1}`, false, 0, 0},
+		{"empty finding", `{}`, false, 0, 0},
+		{"not an object", `"finding"`, false, 0, 0},
+		{"negative line", `{"title":"[P1] x","body":"b","priority":1,"code_location":{"absolute_file_path":"a","line_range":{"start":-2,"end":1}}}`, false, 0, 0},
+		{"fractional line", `{"title":"[P1] x","body":"b","priority":1,"code_location":{"absolute_file_path":"a","line_range":{"start":1.5,"end":2}}}`, false, 0, 0},
+		{"confidence not a number", `{"title":"[P1] x","body":"b","priority":1,"confidence_score":"high",` + loc + `}`, false, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, dropped, err := model.ParseAnswer(`{"findings":[` + good + `,` + tt.bad + `,` + good + `],"overall_confidence_score":"very"}`)
+			if err != nil {
+				t.Fatalf("ParseAnswer: %v", err)
+			}
+			want, wantDropped := 3, 0
+			if !tt.keep {
+				want, wantDropped = 2, 1
+			}
+			if len(out.Findings) != want || dropped != wantDropped {
+				t.Fatalf("%d findings, %d dropped; want %d, %d", len(out.Findings), dropped, want, wantDropped)
+			}
+			if tt.keep {
+				if f := out.Findings[1]; f.Priority != tt.priority || f.ConfidenceScore != tt.conf {
+					t.Errorf("finding = %+v", f)
+				}
+			}
+		})
 	}
 }
 
@@ -142,22 +170,27 @@ func FuzzParseOutput(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		out, err := model.ParseOutput(text)
+		out, dropped, err := model.ParseAnswer(text)
 		if err != nil {
 			return
 		}
+		if dropped < 0 {
+			t.Fatalf("dropped %d", dropped)
+		}
 		for i, fd := range out.Findings {
-			if !finding.Priority(fd.Priority).Valid() {
-				t.Errorf("finding %d: priority %d accepted", i, fd.Priority)
-			}
 			if fd.CodeLocation.AbsoluteFilePath == "" {
 				t.Errorf("finding %d: empty path accepted", i)
 			}
 			if lr := fd.CodeLocation.LineRange; lr.Start < 0 || lr.End < lr.Start {
 				t.Errorf("finding %d: line range %+v accepted", i, lr)
 			}
-			if fd.ConfidenceScore < 0 || fd.ConfidenceScore > 1 {
-				t.Errorf("finding %d: confidence %v accepted", i, fd.ConfidenceScore)
+			// What is kept out of range has a documented clamp.
+			n, err := merge.Normalize(fd, finding.Bugs, "")
+			if err != nil {
+				continue // a path outside the repository: the engine counts it
+			}
+			if !finding.Priority(n.Priority).Valid() || n.ConfidenceScore < 0 || n.ConfidenceScore > 1 || n.CodeLocation.LineRange.Start < 1 {
+				t.Errorf("finding %d normalises to %+v", i, n)
 			}
 		}
 		// What the parser accepts, it must read back the same from its own
@@ -166,7 +199,7 @@ func FuzzParseOutput(f *testing.F) {
 		if err != nil {
 			t.Fatalf("marshal accepted output: %v", err)
 		}
-		again, err := model.ParseOutput(string(b))
+		again, _, err := model.ParseAnswer(string(b))
 		if err != nil {
 			t.Fatalf("re-parse of %s: %v", b, err)
 		}

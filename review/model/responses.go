@@ -51,12 +51,23 @@ func (c *Client) viaResponses(ctx context.Context, req Request, followUp []messa
 		params.MaxOutputTokens = openai.Int(c.cfg.MaxOutputTokens)
 	}
 
+	if c.streams(req, followUp) {
+		a, err := c.streamResponses(ctx, params, req.Started, opts)
+		if !streamRefused(err) {
+			return a, err
+		}
+		c.plainOnly.Store(true)
+	}
 	r, err := c.resp.New(ctx, params, opts...)
 	if err != nil {
 		return nil, err
 	}
-	a := &answer{usage: finding.Usage{
-		Model:              modelName(r.Model, c.cfg.Model),
+	return c.responsesAnswer(r)
+}
+
+// responsesAnswer reads a finished response.
+func (c *Client) responsesAnswer(r *responses.Response) (*answer, error) {
+	a := &answer{usage: finding.Usage{Model: modelName(r.Model, c.cfg.Model),
 		PromptTokens:       r.Usage.InputTokens,
 		CachedPromptTokens: r.Usage.InputTokensDetails.CachedTokens,
 		CompletionTokens:   r.Usage.OutputTokens,
@@ -87,4 +98,43 @@ func (c *Client) viaResponses(ctx context.Context, req Request, followUp []messa
 		}
 	}
 	return a, nil
+}
+
+// streamResponses makes the call as a stream and calls started at the
+// first event about the output. The service acknowledges a request with
+// response.created and response.in_progress (or response.queued) before it
+// has looked at the prompt, so those do not count. The final event carries
+// the whole response, usage included.
+func (c *Client) streamResponses(ctx context.Context, params responses.ResponseNewParams, started func(), opts []option.RequestOption) (*answer, error) {
+	stream := c.resp.NewStreaming(ctx, params, opts...)
+	defer stream.Close()
+	events := 0
+	for stream.Next() {
+		events++
+		ev := stream.Current()
+		switch ev.Type {
+		case "response.created", "response.in_progress", "response.queued":
+			continue
+		case "response.completed", "response.incomplete", "response.failed":
+			started()
+			r := ev.Response
+			return c.responsesAnswer(&r)
+		case "error":
+			msg := ev.Message
+			if msg == "" {
+				msg = "no reason given"
+			}
+			return nil, &Error{Kind: KindUnavailable,
+				Message: fmt.Sprintf("the model at %s failed while answering (%s): %s", c.host, ev.Code, truncate(oneLine(c.redact(msg)), providerMessageLimit))}
+		}
+		started()
+	}
+	if err := stream.Err(); err != nil {
+		return nil, err
+	}
+	if events == 0 {
+		return nil, errNotStreamed
+	}
+	return nil, &Error{Kind: KindUnavailable,
+		Message: fmt.Sprintf("the model at %s stopped streaming before the answer was complete: retry later", c.host)}
 }

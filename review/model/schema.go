@@ -14,41 +14,32 @@ const schemaName = "codex_review"
 
 // OutputSchema returns the JSON Schema of the model's answer (design §4.1)
 // in the shape strict structured outputs require: every property listed in
-// required and no additional properties. Each call returns a fresh value, so
-// callers may change it.
+// required and no additional properties. It carries no descriptions: the
+// schema goes with every request and counts as prompt tokens each time,
+// and the system prompt already says what each field holds. Each call
+// returns a fresh value, so callers may change it.
 func OutputSchema() map[string]any {
-	str := func(desc string) map[string]any {
-		return map[string]any{"type": "string", "description": desc}
-	}
-	num := func(desc string) map[string]any {
-		return map[string]any{"type": "number", "description": desc}
-	}
+	typ := func(t string) map[string]any { return map[string]any{"type": t} }
 	categories := make([]any, 0, len(finding.Areas))
 	for _, a := range finding.Areas {
 		categories = append(categories, string(a))
 	}
-	lineRange := object(map[string]any{
-		"start": map[string]any{"type": "integer", "description": "First line, 1-based, in the new version of the file."},
-		"end":   map[string]any{"type": "integer", "description": "Last line, inclusive; equal to start for one line."},
-	})
-	location := object(map[string]any{
-		"absolute_file_path": str("Path of the file as it appears in the diff, relative to the repository root."),
-		"line_range":         lineRange,
-	})
+	lineRange := object(map[string]any{"start": typ("integer"), "end": typ("integer")})
+	location := object(map[string]any{"absolute_file_path": typ("string"), "line_range": lineRange})
 	item := object(map[string]any{
-		"title":            str(`Short imperative title starting with the priority tag, e.g. "[P1] Close the file on error".`),
-		"body":             str("One paragraph: what goes wrong, when, and why this change causes it."),
-		"confidence_score": num("Confidence that this is a real problem, from 0 to 1."),
-		"priority":         map[string]any{"type": "integer", "enum": []any{0, 1, 2, 3}, "description": "0 blocks release, 1 urgent, 2 normal, 3 nice to have."},
+		"title":            typ("string"),
+		"body":             typ("string"),
+		"confidence_score": typ("number"),
+		"priority":         map[string]any{"type": "integer", "enum": []any{0, 1, 2, 3}},
 		"category":         map[string]any{"type": "string", "enum": categories},
 		"code_location":    location,
-		"suggestion":       str("Replacement code for exactly the lines in line_range, or an empty string."),
+		"suggestion":       typ("string"),
 	})
 	return object(map[string]any{
 		"findings":                 map[string]any{"type": "array", "items": item},
 		"overall_correctness":      map[string]any{"type": "string", "enum": []any{finding.CorrectnessOK, finding.CorrectnessBad}},
-		"overall_explanation":      str("One to three sentences justifying the verdict."),
-		"overall_confidence_score": num("Confidence in the verdict, from 0 to 1."),
+		"overall_explanation":      typ("string"),
+		"overall_confidence_score": typ("number"),
 	})
 }
 

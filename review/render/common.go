@@ -6,32 +6,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/codex-review/codex-review/review"
 	"github.com/codex-review/codex-review/review/anchor"
 	"github.com/codex-review/codex-review/review/budget"
 	"github.com/codex-review/codex-review/review/diff"
 	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/humanize"
 )
-
-// reviewed returns the findings to render. Result.Findings carries the
-// placement; a Result built from a bare Output (for example one stored by
-// the REST API) still renders, with every finding shown in the summary.
-func reviewed(r *review.Result) []review.Reviewed {
-	if len(r.Findings) > 0 || len(r.Output.Findings) == 0 {
-		return r.Findings
-	}
-	out := make([]review.Reviewed, len(r.Output.Findings))
-	for i, f := range r.Output.Findings {
-		out[i] = review.Reviewed{
-			Finding:   f,
-			Area:      finding.Area(strings.ToLower(strings.TrimSpace(f.Category))),
-			Placement: anchor.Placement{Method: anchor.Summary},
-		}
-	}
-	return out
-}
 
 // priorityTag matches a leading "[P1]" the model may already have put in
 // the title; the priority field is authoritative, so the tag is replaced.
@@ -57,6 +39,18 @@ func areaOf(r review.Reviewed) string {
 		return c
 	}
 	return "general"
+}
+
+// areasOf names every area that reported a finding, "bugs + security",
+// for people: a problem several passes found is one comment that says so.
+func areasOf(r review.Reviewed) string {
+	names := []string{areaOf(r)}
+	for _, a := range r.Areas {
+		if s := string(a); s != "" && !slices.Contains(names, s) {
+			names = append(names, s)
+		}
+	}
+	return strings.Join(names, " + ")
 }
 
 // areaRank orders areas as finding.Areas does, unknown ones after.
@@ -133,39 +127,12 @@ func relocated(p anchor.Placement) string {
 	return p.Reason
 }
 
-// count formats n with thousands separators: 1234567 -> "1,234,567".
-func count(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
 // plural returns "1 file" or "3 files".
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return count(int64(n)) + " " + many
-}
-
-// duration formats wall time in milliseconds: "850ms", "12.3s", "1m2.5s".
-func duration(ms int64) string {
-	d := time.Duration(ms) * time.Millisecond
-	if d < time.Second {
-		return strconv.FormatInt(ms, 10) + "ms"
-	}
-	return d.Round(100 * time.Millisecond).String()
+	return humanize.Count(n) + " " + many
 }
 
 // maxSkippedListed caps the files named in the coverage line; the rest are
@@ -179,14 +146,14 @@ const maxSkippedListed = 10
 func coverageLine(c budget.Coverage, pathFmt, reasonFmt func(string) string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Reviewed %s of %s (%s of %s) in %s",
-		count(int64(c.FilesReviewed)), plural(c.FilesChanged, "file", "files"),
-		count(int64(c.LinesReviewed)), plural(c.LinesChanged, "changed line", "changed lines"),
+		humanize.Count(c.FilesReviewed), plural(c.FilesChanged, "file", "files"),
+		humanize.Count(c.LinesReviewed), plural(c.LinesChanged, "changed line", "changed lines"),
 		plural(c.Chunks, "chunk", "chunks"))
 	if len(c.Skipped) > 0 {
 		b.WriteString("; skipped: ")
 		for i, s := range c.Skipped {
 			if i == maxSkippedListed {
-				fmt.Fprintf(&b, " and %s more", count(int64(len(c.Skipped)-i)))
+				fmt.Fprintf(&b, " and %s more", humanize.Count(len(c.Skipped)-i))
 				break
 			}
 			if i > 0 {
@@ -197,6 +164,9 @@ func coverageLine(c budget.Coverage, pathFmt, reasonFmt func(string) string) str
 				b.WriteString(" (" + reasonFmt(s.Reason) + ")")
 			}
 		}
+	}
+	if c.ContextTrimmed > 0 {
+		fmt.Fprintf(&b, "; the code around the hunks of %s was left out to fit the token budget", plural(c.ContextTrimmed, "file", "files"))
 	}
 	b.WriteByte('.')
 	return b.String()
@@ -212,33 +182,52 @@ func usageLine(u finding.Usage, modelFmt func(string) string) string {
 	if u.Model != "" {
 		parts = append(parts, "model "+modelFmt(u.Model))
 	}
-	prompt := count(u.PromptTokens) + " prompt tokens"
+	prompt := humanize.Count(u.PromptTokens) + " prompt tokens"
 	if u.CachedPromptTokens > 0 {
-		prompt += " (" + count(u.CachedPromptTokens) + " cached)"
+		prompt += " (" + humanize.Count(u.CachedPromptTokens) + " cached)"
 	}
 	parts = append(parts, prompt,
-		count(u.CompletionTokens)+" completion tokens",
+		humanize.Count(u.CompletionTokens)+" completion tokens",
 		plural(u.Calls, "call", "calls"))
 	if u.DurationMS > 0 {
-		parts = append(parts, duration(u.DurationMS))
+		parts = append(parts, humanize.Millis(u.DurationMS))
 	}
 	return strings.Join(parts, ", ") + "."
 }
 
-// focusList names the passes that ran, "" when unknown.
-func focusList(areas []finding.Area) string {
+// focusList names the areas that ran and how ("one combined pass"), and
+// the requested areas that did not run and why; "" when unknown.
+func focusList(areas []finding.Area, c budget.Coverage) string {
 	names := make([]string, len(areas))
 	for i, a := range areas {
 		names[i] = string(a)
 	}
-	return strings.Join(names, ", ")
+	s := strings.Join(names, ", ")
+	if c.Passes == "combined" && len(areas) > 1 {
+		s += " (one combined pass)"
+	}
+	for i, k := range c.AreasSkipped {
+		if i == 0 {
+			if s != "" {
+				s += "; "
+			}
+			s += "not run: "
+		} else {
+			s += ", "
+		}
+		s += k.Area + " (" + k.Reason + ")"
+	}
+	return s
 }
 
 // omissionNotes explains findings that exist but are not shown, so that
 // nothing disappears without a word.
-func omissionNotes(r *review.Result) []string {
+//
+// listsBelow says the caller lists the findings below the threshold (a
+// review body does, in a collapsed section), so they need no note.
+func omissionNotes(r *review.Result, listsBelow bool) []string {
 	var notes []string
-	if r.BelowThreshold > 0 {
+	if r.BelowThreshold > 0 && !listsBelow {
 		notes = append(notes, fmt.Sprintf("%s below the priority threshold %s not shown.",
 			plural(r.BelowThreshold, "finding", "findings"), isAre(r.BelowThreshold)))
 	}
@@ -246,11 +235,26 @@ func omissionNotes(r *review.Result) []string {
 		notes = append(notes, fmt.Sprintf("%s over the cap on findings per review %s not shown.",
 			plural(r.Omitted, "finding", "findings"), isAre(r.Omitted)))
 	}
+	if n := r.Gated.OutsideDropped; n > 0 {
+		notes = append(notes, fmt.Sprintf("%s outside this change %s left out (review.outside_diff: drop).",
+			plural(n, "finding", "findings"), wasWere(n)))
+	}
+	if n := r.Dismissed; n > 0 {
+		notes = append(notes, fmt.Sprintf("%s dismissed on this pull request (a resolved thread, a 👎 or `ignore`) %s found again and not repeated.",
+			plural(n, "finding", "findings"), wasWere(n)))
+	}
 	if r.Invalid > 0 {
-		notes = append(notes, fmt.Sprintf("%s too malformed to use (no title, or a path outside the repository) %s not shown.",
+		notes = append(notes, fmt.Sprintf("%s from the model too malformed to use (no title or file, a path outside the repository, a negative line or a field of the wrong type) %s not shown.",
 			plural(r.Invalid, "finding", "findings"), isAre(r.Invalid)))
 	}
 	return notes
+}
+
+func wasWere(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
 }
 
 func isAre(n int) string {
@@ -261,12 +265,12 @@ func isAre(n int) string {
 }
 
 // verdict is the model's overall answer on one line.
-func verdict(o finding.Output) string {
-	v := strings.Join(strings.Fields(o.OverallCorrectness), " ")
+func verdict(o review.Verdict) string {
+	v := strings.Join(strings.Fields(o.Correctness), " ")
 	if v == "" {
 		v = "no verdict given"
 	}
-	if c := confidence(o.OverallConfidenceScore); c != "" {
+	if c := confidence(o.Confidence); c != "" {
 		v += " (" + c + ")"
 	}
 	return v

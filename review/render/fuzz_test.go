@@ -7,6 +7,7 @@ import (
 
 	"github.com/codex-review/codex-review/review/anchor"
 	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/markdown"
 )
 
 // FuzzMarkers checks, for any finding text, that the rendered comment and
@@ -44,6 +45,14 @@ func FuzzMarkers(f *testing.F) {
 		}
 		if len(sum) > MaxBodyChars {
 			t.Fatalf("summary is %d bytes", len(sum))
+		}
+		// Everything the model wrote is inert: no mention, reference, raw
+		// HTML, control character or open fence besides the app's own.
+		if err := markdown.Check(ourHTML.ReplaceAllString(out, "")); err != nil {
+			t.Fatalf("inline body not inert: %v\n%s", err, out)
+		}
+		if s := Summary(r, SummaryOptions{State: testState}); markdown.Check(ourHTML.ReplaceAllString(s, "")) != nil {
+			t.Fatalf("summary not inert: %v\n%s", markdown.Check(ourHTML.ReplaceAllString(s, "")), s)
 		}
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/codex-review/codex-review/review/finding"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -79,4 +81,16 @@ func TestGoldenColor(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "mixed.color.txt", b.Bytes())
+}
+
+func TestGoldenRepeatReply(t *testing.T) {
+	golden(t, "repeat.reply.md", []byte(RepeatReply(Repeat{
+		Commit: testCommit, CommitURL: testCommitURL,
+		ReviewURL: "https://github.com/acme/shop/pull/7#pullrequestreview-2024001",
+		Verdict:   finding.CorrectnessBad, Counts: []int{1, 5, 0, 0}, Trigger: "@codex",
+	})+"\n"))
+	golden(t, "repeat_clean.reply.md", []byte(RepeatReply(Repeat{
+		Commit: testCommit, ReviewURL: "https://github.com/acme/shop/pull/7#pullrequestreview-2024002",
+		Verdict: finding.CorrectnessOK, Counts: []int{0, 0, 0, 0}, Trigger: "@review-bot",
+	})+"\n"))
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/codex-review/codex-review/review"
 	"github.com/codex-review/codex-review/review/budget"
+	"github.com/codex-review/codex-review/review/deps"
 	"github.com/codex-review/codex-review/review/finding"
 )
 
@@ -22,27 +23,29 @@ type jsonResult struct {
 	// Failures is present only when some passes failed, so a script can
 	// tell a partial review from a clean one.
 	Failures []string `json:"failures,omitempty"`
+	// The dependency analysis, when it ran.
+	deps.JSONFields
 }
 
 // JSON writes the review as the design §4.1 object (findings in the
 // contract shape, the overall verdict) plus "usage" and "coverage", and
-// "failures" when some passes failed. Arrays are never null.
+// "failures" when some passes failed, and "dependency_changes" when the
+// dependency analysis ran. Arrays are never null.
 func JSON(w io.Writer, r *review.Result) error {
 	if r == nil {
 		r = &review.Result{}
 	}
-	rs := reviewed(r)
+	r = stripped(r)
+	o := r.Output()
 	out := jsonResult{
-		Findings:               make([]finding.Finding, len(rs)),
-		OverallCorrectness:     r.Output.OverallCorrectness,
-		OverallExplanation:     r.Output.OverallExplanation,
-		OverallConfidenceScore: r.Output.OverallConfidenceScore,
+		Findings:               o.Findings,
+		OverallCorrectness:     o.OverallCorrectness,
+		OverallExplanation:     o.OverallExplanation,
+		OverallConfidenceScore: o.OverallConfidenceScore,
 		Usage:                  r.Usage,
 		Coverage:               r.Coverage,
 		Failures:               r.Failures,
-	}
-	for i, f := range rs {
-		out.Findings[i] = f.Finding
+		JSONFields:             r.Dependencies.JSON(),
 	}
 	if out.Coverage.Skipped == nil {
 		out.Coverage.Skipped = []budget.Skip{}

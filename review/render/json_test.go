@@ -24,12 +24,12 @@ func TestJSONDecodesIntoOutput(t *testing.T) {
 			if err := dec.Decode(&out); err != nil {
 				t.Fatalf("decode into finding.Output: %v", err)
 			}
-			if !slices.EqualFunc(out.Findings, tc.r.Output.Findings, func(a, b finding.Finding) bool { return a == b }) {
-				t.Errorf("findings do not round-trip:\n got %+v\nwant %+v", out.Findings, tc.r.Output.Findings)
+			if !slices.EqualFunc(out.Findings, tc.r.Output().Findings, func(a, b finding.Finding) bool { return a == b }) {
+				t.Errorf("findings do not round-trip:\n got %+v\nwant %+v", out.Findings, tc.r.Output().Findings)
 			}
-			if out.OverallCorrectness != tc.r.Output.OverallCorrectness ||
-				out.OverallExplanation != tc.r.Output.OverallExplanation ||
-				out.OverallConfidenceScore != tc.r.Output.OverallConfidenceScore {
+			if out.OverallCorrectness != tc.r.Output().OverallCorrectness ||
+				out.OverallExplanation != tc.r.Output().OverallExplanation ||
+				out.OverallConfidenceScore != tc.r.Output().OverallConfidenceScore {
 				t.Errorf("verdict does not round-trip: %+v", out)
 			}
 		})

@@ -5,10 +5,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/codex-review/codex-review/review"
 	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/humanize"
+	"github.com/codex-review/codex-review/review/markdown"
 )
 
 // MaxBodyChars is GitHub's limit on the body of an issue comment, a review
@@ -33,7 +36,7 @@ func heading(r review.Reviewed) string {
 // footer renders the small line under a finding: area, confidence and,
 // when the finding was moved, why.
 func footer(r review.Reviewed, extra string) string {
-	parts := []string{escapeInline(areaOf(r))}
+	parts := []string{escapeInline(areasOf(r))}
 	if c := confidence(r.ConfidenceScore); c != "" {
 		parts = append(parts, c)
 	}
@@ -46,10 +49,39 @@ func footer(r review.Reviewed, extra string) string {
 	return "<sub>" + strings.Join(parts, " · ") + "</sub>"
 }
 
-// body renders a finding's explanation, cut to limit runes (0 = whole).
+// maxBodyRunes caps an explanation however much room is left: the rubric
+// asks for one short paragraph, and a hostile answer must not make
+// neutralising it expensive (goldmark takes quadratic time on some
+// pathological markdown; 12,000 runes keep the worst case near 0.4 s).
+const maxBodyRunes = 12000
+
+// body renders a finding's explanation, cut to limit runes (0 = whole,
+// up to maxBodyRunes).
 func body(text string, limit int) string {
-	return EscapeBlock(truncate(strings.TrimSpace(normalizeNewlines(text)), limit))
+	if limit <= 0 || limit > maxBodyRunes {
+		limit = maxBodyRunes
+	}
+	return EscapeBlock(truncate(strings.TrimSpace(markdown.NormalizeNewlines(text)), limit))
 }
+
+// Committable reports whether a suggestion can be offered for one click:
+// code holding control characters (other than tab and newline), such as
+// the bidirectional controls that make code read differently from what it
+// does, is not, since the app strips them from everything it posts and a
+// suggestion that changed would commit something the model did not
+// propose. Invisible format characters (zero-width spaces and joiners,
+// word joiners, soft hyphens, byte order marks, tag characters) are not
+// either: GitHub shows them as nothing, so the committed code would differ
+// from the code the reader approved ("isAdmin\u200b" is another
+// identifier in JavaScript). Every suggestion block the app writes (review
+// comments and thread answers) passes this test first.
+func Committable(s string) bool {
+	return markdown.StripControl(s) == markdown.NormalizeNewlines(s) && !strings.ContainsFunc(s, isInvisible)
+}
+
+// isInvisible reports a format character (Unicode category Cf), which
+// renders as nothing.
+func isInvisible(r rune) bool { return unicode.Is(unicode.Cf, r) }
 
 // InlineBody renders the body of an inline review comment: the heading,
 // the explanation, a committable suggestion when the finding has one and
@@ -59,7 +91,7 @@ func body(text string, limit int) string {
 // rather than cut (a cut suggestion would commit broken code).
 func InlineBody(r review.Reviewed) string {
 	suggestion := ""
-	if r.Placement.Inline && strings.TrimSpace(r.Suggestion) != "" {
+	if r.Placement.Inline && strings.TrimSpace(r.Suggestion) != "" && Committable(r.Suggestion) {
 		suggestion = CodeBlock("suggestion", r.Suggestion)
 	}
 	out := inlineBody(r, suggestion, 0)
@@ -115,10 +147,13 @@ type SummaryOptions struct {
 	// Incremental describes an incremental review, e.g. "since abc1234";
 	// empty for a full review.
 	Incremental string
-	// Extra are additional sections (sandbox, dependencies) in markdown,
-	// placed after the findings. They are trusted: untrusted text inside
-	// them must go through EscapeBlock or CodeBlock first.
-	Extra []string
+	// Commit is the reviewed head's SHA, shown short next to the verdict;
+	// CommitURL, when set, links it.
+	Commit, CommitURL string
+	// Standing are findings an earlier review already posted that this
+	// review found again; they are not posted twice, but the summary says
+	// they still apply (and the verdict counts them).
+	Standing []review.Reviewed
 }
 
 // Cuts applied, in order, when a summary is over MaxBodyChars: first the
@@ -137,38 +172,49 @@ type summaryCut struct {
 // chunks could fail in each.
 const maxFailuresListed = 20
 
-// Summary renders the body of the review: the verdict, counts by priority
-// and area, the findings that could not be placed inline, notes on what is
-// not shown, failed passes, the extra sections, coverage, usage and the
-// state marker. The body stays within MaxBodyChars: when it would not,
-// explanations are shortened, then trailing findings are dropped with a
-// line saying how many, then extra sections; the state marker is always
-// kept whole at the end.
+// Summary renders the body of the review, most important first: the
+// verdict with the reviewed commit, the explanation, how many findings and
+// where they are, the area x priority table (when it has more than one
+// row), then the secondary lists as collapsible sections (findings not
+// placed inline, held back for low confidence, outside the change, below
+// the priority threshold), notes on what is not shown, failed passes, the
+// extra sections, coverage, usage, the feedback invitation and the state
+// marker.
+//
+// The body stays within MaxBodyChars: when it would not, explanations are
+// shortened, then trailing listed findings are dropped (below-threshold
+// ones first) with a line saying how many, then extra sections; the state
+// marker is always kept whole at the end.
 func Summary(r *review.Result, opt SummaryOptions) string {
 	if r == nil {
 		r = &review.Result{}
 	}
-	s := summary{r: r, opt: opt, all: reviewed(r)}
-	for _, f := range s.all {
-		if !f.Placement.Inline {
-			s.moved = append(s.moved, f)
+	s := newSummary(r, opt, false)
+	// fits renders the body with the first k findings and e sections
+	// under cut c, reporting false when it is over the limit.
+	fits := func(c summaryCut, k, e int) (string, bool) {
+		if len(s.items(c, k)) < k {
+			return "", false // the findings alone are over the limit
 		}
+		out := s.render(c, k, e)
+		return out, len(out) <= MaxBodyChars
 	}
-	var out string
 	for _, c := range summaryCuts {
-		if out = s.render(c, len(s.moved), len(opt.Extra)); len(out) <= MaxBodyChars {
+		if out, ok := fits(c, len(s.listed), len(s.reports)); ok {
 			return out
 		}
 	}
 	last := summaryCuts[len(summaryCuts)-1]
 	// Keep as many findings as fit: the largest k for which the body fits.
-	if k, ok := largestFitting(len(s.moved), func(k int) bool {
-		return len(s.render(last, k, len(opt.Extra))) <= MaxBodyChars
+	if k, ok := largestFitting(len(s.listed), func(k int) bool {
+		_, ok := fits(last, k, len(s.reports))
+		return ok
 	}); ok {
-		return s.render(last, k, len(opt.Extra))
+		return s.render(last, k, len(s.reports))
 	}
-	if e, ok := largestFitting(len(opt.Extra), func(e int) bool {
-		return len(s.render(last, 0, e)) <= MaxBodyChars
+	if e, ok := largestFitting(len(s.reports), func(e int) bool {
+		_, ok := fits(last, 0, e)
+		return ok
 	}); ok {
 		return s.render(last, 0, e)
 	}
@@ -178,15 +224,14 @@ func Summary(r *review.Result, opt SummaryOptions) string {
 // Document renders the whole review as one markdown document, for
 // `codex-review review --format markdown`: the verdict and counts, every
 // finding in full with its suggested replacement, notes on what is not
-// shown, failed passes, coverage and usage. It has no hidden markers and no
-// size limit, since it is not posted to GitHub.
+// shown, failed passes, coverage and usage. It has no hidden markers, no
+// collapsed sections and no size limit, since it is not posted to GitHub.
 func Document(r *review.Result) string {
 	if r == nil {
 		r = &review.Result{}
 	}
-	s := summary{r: r, all: reviewed(r), document: true}
-	s.moved = s.all
-	return s.render(summaryCuts[0], len(s.moved), 0) + "\n"
+	s := newSummary(r, SummaryOptions{}, true)
+	return s.render(summaryCuts[0], len(s.listed), len(s.reports)) + "\n"
 }
 
 // largestFitting returns the largest k in [0, n] with fits(k), assuming
@@ -208,38 +253,121 @@ func largestFitting(n int, fits func(int) bool) (int, bool) {
 	return lo, true
 }
 
+// section is a list of findings in the body.
+type section int
+
+// The sections, in the order they appear and are cut from the end.
+const (
+	secNotInline section = iota
+	secStanding
+	secLowConfidence
+	secOutside
+	secBelow
+	secCount
+)
+
+// openSectionMax is the largest list of findings not placed inline that
+// is shown open: a few are read at a glance, more would bury what follows.
+const openSectionMax = 3
+
+// maxBelowListed caps the below-threshold findings listed; the rest are
+// counted.
+const maxBelowListed = 50
+
 type summary struct {
 	r   *review.Result
 	opt SummaryOptions
 	all []review.Reviewed
-	// moved are the findings shown in full in the body: those not placed
-	// inline, or all of them in a document.
-	moved []review.Reviewed
+	// listed are the findings shown in the body, section by section:
+	// those not placed inline, or all of them in a document, then (in a
+	// review body) those below the threshold.
+	listed []listed
+	// count is the number of findings in each section, before any cut.
+	count [secCount]int
+	// inline counts the findings posted as inline comments.
+	inline int
+	// reports are the sections after the findings (the test run), which
+	// the summary drops from the end when the body is too long.
+	reports []string
 	// document renders a standalone document rather than a review body:
 	// every finding with its suggestion, no markers.
 	document bool
-	// rendered caches the moved findings rendered under each cut, since
+	// rendered caches the listed findings rendered under each cut, since
 	// fitting the body renders the summary several times.
-	rendered map[summaryCut][]string
+	rendered map[summaryCut]*renderedItems
 }
 
-func (s *summary) items(c summaryCut) []string {
-	if out, ok := s.rendered[c]; ok {
-		return out
+type listed struct {
+	f   review.Reviewed
+	sec section
+}
+
+func newSummary(r *review.Result, opt SummaryOptions, document bool) *summary {
+	s := &summary{r: r, opt: opt, all: r.Findings, reports: reports(r), document: document}
+	var bySec [secCount][]review.Reviewed
+	for _, f := range s.all {
+		switch {
+		case document:
+			bySec[secNotInline] = append(bySec[secNotInline], f)
+		case f.Placement.Inline:
+			s.inline++
+		case f.Gate == review.GateOutside:
+			bySec[secOutside] = append(bySec[secOutside], f)
+		case f.Gate == review.GateLowConfidence:
+			bySec[secLowConfidence] = append(bySec[secLowConfidence], f)
+		default:
+			bySec[secNotInline] = append(bySec[secNotInline], f)
+		}
 	}
-	out := make([]string, len(s.moved))
-	for i, f := range s.moved {
-		out[i] = s.item(f, c.body)
+	if !document {
+		bySec[secStanding] = opt.Standing
+		bySec[secBelow] = r.Below[:min(len(r.Below), maxBelowListed)]
 	}
+	for sec, fs := range bySec {
+		s.count[sec] = len(fs)
+		for _, f := range fs {
+			s.listed = append(s.listed, listed{f: f, sec: section(sec)})
+		}
+	}
+	return s
+}
+
+// items returns the first n listed findings rendered under cut c,
+// rendering each once. In a review body it stops early, returning fewer,
+// once the rendered findings alone are over MaxBodyChars: no body with
+// more of them can fit, and rendering thousands of long findings (each
+// neutralised) only to find that out would take seconds.
+func (s *summary) items(c summaryCut, n int) []string {
 	if s.rendered == nil {
-		s.rendered = map[summaryCut][]string{}
+		s.rendered = map[summaryCut]*renderedItems{}
 	}
-	s.rendered[c] = out
-	return out
+	st := s.rendered[c]
+	if st == nil {
+		st = &renderedItems{}
+		s.rendered[c] = st
+	}
+	for len(st.out) < n && (s.document || st.size <= MaxBodyChars) {
+		l := s.listed[len(st.out)]
+		var it string
+		if l.sec == secBelow || l.sec == secStanding {
+			it = s.brief(l.f)
+		} else {
+			it = s.item(l.f, c.body)
+		}
+		st.out = append(st.out, it)
+		st.size += len(it)
+	}
+	return st.out[:min(n, len(st.out))]
 }
 
-// render builds the body with the first keep moved findings and the first
-// extras sections.
+// renderedItems are the findings rendered so far under one cut.
+type renderedItems struct {
+	out  []string
+	size int // bytes of out
+}
+
+// render builds the body with the first keep listed findings and the
+// first extras sections.
 func (s *summary) render(c summaryCut, keep, extras int) string {
 	r := s.r
 	var parts []string
@@ -252,68 +380,123 @@ func (s *summary) render(c summaryCut, keep, extras int) string {
 	if title == "" {
 		title = "Codex review"
 	}
-	add("## " + escapeInline(title))
+	add("## " + oneLine(title))
+	add(s.verdictLine())
 	if inc := strings.TrimSpace(s.opt.Incremental); inc != "" {
-		add("_Incremental review (" + escapeInline(inc) + "): findings already posted are not repeated._")
+		add("_Incremental review (" + oneLine(inc) + "): findings already posted are not repeated._")
 	}
-	if len(s.all) == 0 {
-		line := "**No findings at or above the priority threshold.**"
-		if len(r.Failures) > 0 {
-			line = "**No findings at or above the priority threshold in the passes that completed.**"
-		}
-		add(line)
-	} else {
-		add("**Verdict:** " + escapeInline(verdict(r.Output)))
-		add(body(r.Output.OverallExplanation, c.explanation))
-		if !s.document {
-			add(s.tally())
-		}
+	add(body(r.Verdict.Explanation, c.explanation))
+	add(s.tally())
+	if !s.document {
 		add(s.countTable())
 	}
-	if len(s.moved) > 0 {
-		if s.document {
-			add("### Findings")
-		} else {
-			add("### Not placed inline")
-		}
-		for _, item := range s.items(c)[:keep] {
-			add(item)
-		}
-		if n := len(s.moved) - keep; n > 0 {
-			add(fmt.Sprintf("_%s not shown (limit)._", plural(n, "more finding", "more findings")))
-		}
+	add(s.sections(c, keep))
+	if n := len(s.listed) - keep; n > 0 {
+		add(fmt.Sprintf("_%s not shown (limit)._", plural(n, "more finding", "more findings")))
 	}
-	if notes := omissionNotes(r); len(notes) > 0 {
+	if notes := omissionNotes(r, s.count[secBelow] > 0); len(notes) > 0 {
 		add("_" + strings.Join(notes, " ") + "_")
 	}
 	add(s.failures())
-	for _, e := range s.opt.Extra[:extras] {
-		add(closeFences(strings.TrimSpace(e)))
+	for _, e := range s.reports[:extras] {
+		add(strings.TrimSpace(e))
 	}
-	if n := len(s.opt.Extra) - extras; n > 0 {
+	if n := len(s.reports) - extras; n > 0 {
 		add(fmt.Sprintf("_%s not shown (limit)._", plural(n, "more section", "more sections")))
 	}
-	cov := "**Coverage:** " + coverageLine(r.Coverage, codeSpan, escapeInline)
-	if f := focusList(r.Focus); f != "" {
-		cov += " Passes: " + escapeInline(f) + "."
+	cov := "**Coverage:** " + coverageLine(r.Coverage, codeSpan, oneLine)
+	if f := focusList(r.Focus, r.Coverage); f != "" {
+		cov += " Passes: " + oneLine(f) + "."
 	}
 	add(cov)
 	if u := usageLine(r.Usage, codeSpan); u != "" {
 		add("<sub>Usage: " + u + "</sub>")
 	}
+	if s.inline > 0 {
+		add("<sub>React 👍 / 👎 on a comment to tell us if it helped.</sub>")
+	}
 	add(s.opt.State)
 	return strings.Join(parts, "\n\n")
 }
 
+// verdictLine is the first line of the body: the verdict, its confidence
+// and the reviewed commit.
+func (s *summary) verdictLine() string {
+	o := s.r.Verdict
+	v := strings.Join(strings.Fields(o.Correctness), " ")
+	if v == "" {
+		v = "no verdict given"
+	}
+	line := "**Verdict: " + escapeInline(v) + "**"
+	if c := confidence(o.Confidence); c != "" {
+		line += " (" + c + ")"
+	}
+	if sha := strings.TrimSpace(s.opt.Commit); sha != "" {
+		label := codeSpan(shortSHA(sha))
+		if u := s.opt.CommitURL; u != "" {
+			label = "[" + label + "](" + markdown.LinkTarget(u) + ")"
+		}
+		line += " · commit " + label
+	}
+	return line
+}
+
+// shortSHA is the 7-digit form of a commit id people recognise.
+func shortSHA(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
 // tally says how many findings there are and where they are shown.
 func (s *summary) tally() string {
-	inline := len(s.all) - len(s.moved)
-	return fmt.Sprintf("%s: %d posted inline, %d listed below.",
-		plural(len(s.all), "finding", "findings"), inline, len(s.moved))
+	standing := ""
+	if n := len(s.opt.Standing); n > 0 {
+		standing = fmt.Sprintf("%s posted by earlier reviews still %s; %s not repeated.",
+			plural(n, "finding", "findings"), applyApplies(n), itThey(n))
+	}
+	if len(s.all) == 0 {
+		switch {
+		case standing != "":
+			// Not "no findings": the earlier ones were found again.
+			return "**No new findings.** " + standing
+		case len(s.r.Failures) > 0:
+			return "**No findings at or above the priority threshold in the passes that completed.**"
+		}
+		return "**No findings at or above the priority threshold.**"
+	}
+	if s.document {
+		return plural(len(s.all), "finding", "findings") + "."
+	}
+	one, many := "finding", "findings"
+	if standing != "" {
+		one, many = "new finding", "new findings"
+	}
+	line := fmt.Sprintf("%s: %d posted inline, %d listed below.", plural(len(s.all), one, many), s.inline, len(s.all)-s.inline)
+	if standing != "" {
+		line += " " + standing
+	}
+	return line
+}
+
+func applyApplies(n int) string {
+	if n == 1 {
+		return "applies"
+	}
+	return "apply"
+}
+
+func itThey(n int) string {
+	if n == 1 {
+		return "it is"
+	}
+	return "they are"
 }
 
 // countTable renders findings by area (rows) and priority (columns), with
-// totals. Only priorities and areas that occur are shown.
+// totals, when there is more than one area: a single row only repeats the
+// tally. Only priorities and areas that occur are shown.
 func (s *summary) countTable() string {
 	byArea := map[string]map[int]int{}
 	prioSet := map[int]bool{}
@@ -324,6 +507,9 @@ func (s *summary) countTable() string {
 		}
 		byArea[a][f.Priority]++
 		prioSet[f.Priority] = true
+	}
+	if len(byArea) < 2 {
+		return ""
 	}
 	areas := make([]string, 0, len(byArea))
 	for a := range byArea {
@@ -362,6 +548,75 @@ func (s *summary) countTable() string {
 	return b.String()
 }
 
+// sections renders the lists of findings with the first keep of them.
+func (s *summary) sections(c summaryCut, keep int) string {
+	items := s.items(c, keep)
+	var out []string
+	for sec := range secCount {
+		var body []string
+		for i, it := range items {
+			if s.listed[i].sec == sec {
+				body = append(body, it)
+			}
+		}
+		// A section whose findings were all cut is left out; the line
+		// after the sections counts them.
+		if len(body) == 0 {
+			continue
+		}
+		out = append(out, s.section(sec, body))
+	}
+	return strings.Join(out, "\n\n")
+}
+
+// section renders one list: a plain heading in a document, a collapsible
+// section in a review body, open only for a short list of findings that
+// are not inline for reasons other than the precision gates, or that
+// earlier reviews posted and still apply.
+func (s *summary) section(sec section, items []string) string {
+	n := s.count[sec]
+	sep := "\n\n"
+	if sec == secBelow || sec == secStanding {
+		sep = "\n"
+	}
+	list := strings.Join(items, sep)
+	if s.document {
+		return "### Findings\n\n" + list
+	}
+	var title string
+	switch sec {
+	case secNotInline:
+		title = plural(n, "finding", "findings") + " not placed inline"
+	case secStanding:
+		title = plural(n, "finding", "findings") + " posted by earlier reviews, found again"
+	case secLowConfidence:
+		title = fmt.Sprintf("%s below review.min_confidence %s, not posted inline",
+			plural(n, "finding", "findings"), strconv.FormatFloat(s.r.Gated.MinConfidence, 'f', 2, 64))
+	case secOutside:
+		title = plural(n, "finding", "findings") + " outside this change, shown at P2 at most"
+	case secBelow:
+		title = plural(s.r.BelowThreshold, "finding", "findings") + " below the priority threshold"
+		if more := s.r.BelowThreshold - n; more > 0 {
+			list += fmt.Sprintf("\n- and %s more", humanize.Count(more))
+		}
+	}
+	open := ""
+	if (sec == secNotInline || sec == secStanding) && n <= openSectionMax {
+		open = " open"
+	}
+	return "<details" + open + ">\n<summary><b>" + title + "</b></summary>\n\n" + list + "\n\n</details>"
+}
+
+// brief renders a below-threshold finding on one line of a list.
+func (s *summary) brief(f review.Reviewed) string {
+	path, start, end, _ := location(f)
+	line := "- " + heading(f)
+	if path != "" {
+		line += " — " + s.link(path, start, end)
+	}
+	return line + " <sub>" + escapeInline(areasOf(f)) + "</sub>"
+}
+
 // item renders one finding that is shown in the summary instead of inline.
 func (s *summary) item(f review.Reviewed, limit int) string {
 	path, start, end, _ := location(f)
@@ -377,11 +632,17 @@ func (s *summary) item(f review.Reviewed, limit int) string {
 	}
 	if s.document && strings.TrimSpace(f.Suggestion) != "" {
 		b.WriteString("\n\nSuggested replacement:\n\n")
-		b.WriteString(CodeBlock("", f.Suggestion))
+		b.WriteString(CodeBlock("", markdown.StripControl(f.Suggestion)))
 	}
 	why := ""
-	if f.Placement.Reason != "" && !s.document {
+	switch {
+	case f.Placement.Reason == "":
+	case f.Gate == review.GateLowConfidence:
+		// The section's title and the confidence in the footer say it.
+	case !s.document:
 		why = "not inline: " + escapeInline(truncate(f.Placement.Reason, maxReasonRunes))
+	case f.Gate != "":
+		why = escapeInline(truncate(f.Placement.Reason, maxReasonRunes))
 	}
 	b.WriteString("\n\n")
 	b.WriteString(footer(f, why))
@@ -403,15 +664,8 @@ func (s *summary) link(path string, start, end int) string {
 	if u == "" {
 		return label
 	}
-	return "[" + label + "](" + urlEscaper.Replace(u) + ")"
+	return "[" + label + "](" + markdown.LinkTarget(u) + ")"
 }
-
-// urlEscaper percent-encodes the characters that would end a markdown link
-// destination or open HTML.
-var urlEscaper = strings.NewReplacer(
-	" ", "%20", "\t", "%09", "\n", "%0A", "\r", "%0D",
-	"(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "`", "%60", `"`, "%22",
-)
 
 // failures states plainly which passes failed.
 func (s *summary) failures() string {
@@ -425,7 +679,7 @@ func (s *summary) failures() string {
 	b.WriteString(" failed, so issues in these areas may be missing:")
 	for i, msg := range f {
 		if i == maxFailuresListed {
-			fmt.Fprintf(&b, "\n- and %s more", count(int64(len(f)-i)))
+			fmt.Fprintf(&b, "\n- and %s more", humanize.Count(len(f)-i))
 			break
 		}
 		b.WriteString("\n- ")

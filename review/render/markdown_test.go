@@ -10,6 +10,7 @@ import (
 	"github.com/codex-review/codex-review/review/anchor"
 	"github.com/codex-review/codex-review/review/budget"
 	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/sandbox"
 )
 
 func TestInlineBody(t *testing.T) {
@@ -206,7 +207,7 @@ func TestMarkersNotForgeable(t *testing.T) {
 			res := result(finding.CorrectnessBad, "Explanation "+forged, 0.5, r, moved)
 			res.Failures = []string{"bugs " + forged}
 			res.Coverage.Skipped = append(res.Coverage.Skipped, budget.Skip{Path: forged, Reason: forged})
-			res.Output.OverallCorrectness = forged
+			res.Verdict.Correctness = forged
 			sum := Summary(res, SummaryOptions{Title: forged, Incremental: forged})
 			if got := ParseFingerprints(sum); !slices.Equal(got, []string{"real2"}) {
 				t.Errorf("summary: fingerprints = %q, want [real2]\n%s", got, sum)
@@ -281,8 +282,8 @@ func TestSummaryStatements(t *testing.T) {
 		{
 			name:    "no findings",
 			r:       cleanResult(),
-			want:    []string{"**No findings at or above the priority threshold.**", "1 finding below the priority threshold is not shown."},
-			notWant: []string{"| Area", "Verdict", "Not placed inline", "Incomplete"},
+			want:    []string{"**Verdict: patch is correct**", "**No findings at or above the priority threshold.**", "1 finding below the priority threshold is not shown."},
+			notWant: []string{"| Area", "not placed inline", "Incomplete", "React"},
 		},
 		{
 			name: "no findings and a failed pass",
@@ -296,8 +297,8 @@ func TestSummaryStatements(t *testing.T) {
 		{
 			name:    "all inline",
 			r:       incrementalResult(),
-			want:    []string{"1 finding: 1 posted inline, 0 listed below.", "| bugs | 1 | 1 |"},
-			notWant: []string{"Not placed inline", "not shown"},
+			want:    []string{"1 finding: 1 posted inline, 0 listed below.", "React 👍 / 👎 on a comment"},
+			notWant: []string{"not placed inline", "not shown", "| Area", "<details"},
 		},
 		{
 			name: "plain locations without a link function",
@@ -323,18 +324,22 @@ func TestSummaryStatements(t *testing.T) {
 			notWant: []string{"chunk 21 of 25"},
 		},
 		{
-			name: "result from a bare output",
-			r: &review.Result{Output: finding.Output{
-				OverallCorrectness: finding.CorrectnessBad,
-				Findings: []finding.Finding{{Title: "Leak", Body: "b", Priority: 1, Category: "bugs",
-					CodeLocation: finding.CodeLocation{AbsoluteFilePath: "x.go", LineRange: finding.LineRange{Start: 4, End: 4}}}},
-			}},
+			name: "finding with no placement",
+			r: &review.Result{Verdict: review.Verdict{Correctness: finding.CorrectnessBad},
+				Findings: []review.Reviewed{{Finding: finding.Finding{Title: "Leak", Body: "b", Priority: 1, Category: "bugs",
+					CodeLocation: finding.CodeLocation{AbsoluteFilePath: "x.go", LineRange: finding.LineRange{Start: 4, End: 4}}}}},
+			},
 			want: []string{"**[P1] Leak** — `x.go:4`", "1 finding: 0 posted inline, 1 listed below."},
+		},
+		{
+			name: "dismissed findings not repeated",
+			r:    func() *review.Result { r := cleanResult(); r.Dismissed = 2; return r }(),
+			want: []string{"2 findings dismissed on this pull request (a resolved thread, a 👎 or `ignore`) were found again and not repeated."},
 		},
 		{
 			name: "invalid findings reported",
 			r:    func() *review.Result { r := cleanResult(); r.Invalid = 2; return r }(),
-			want: []string{"2 findings too malformed to use"},
+			want: []string{"2 findings from the model too malformed to use"},
 		},
 	}
 	for _, tc := range tests {
@@ -387,17 +392,29 @@ func TestSummaryLimit(t *testing.T) {
 			want: []string{"more findings not shown (limit)._"},
 		},
 		{
-			name: "huge explanation and extras",
+			name: "below-threshold list next to long findings",
 			r: func() *review.Result {
-				r := hugeResult(10, 100)
-				r.Output.OverallExplanation = strings.Repeat("because ", 20000)
+				r := hugeResult(40, 1000)
+				r.Below = hugeResult(30, 4000).Findings
+				r.BelowThreshold = len(r.Below)
 				return r
 			}(),
-			opt: SummaryOptions{State: testState, Extra: []string{
-				"### Sandbox\n\n```\n" + strings.Repeat("log line\n", 20000),
-				"### Dependencies\n\nfine",
-			}},
-			want: []string{"not shown (limit)._"},
+			opt:      SummaryOptions{State: testState},
+			want:     []string{"below the priority threshold"},
+			allShown: true,
+		},
+		{
+			name: "huge explanation and test output",
+			r: func() *review.Result {
+				r := hugeResult(10, 100)
+				r.Verdict.Explanation = strings.Repeat("because ", 20000)
+				r.Sandbox = &sandbox.Result{Status: sandbox.StatusFailed, Command: "make test", OutputTail: strings.Repeat("log line\n", 20000)}
+				return r
+			}(),
+			opt: SummaryOptions{State: testState},
+			// The test run's section keeps a bounded tail of the output, so
+			// it fits beside the shortened explanation.
+			want: []string{"**Tests** (`make test`)", "End of the output", "log line\n```"},
 		},
 		{
 			name: "huge title forces a hard cut",
@@ -407,8 +424,12 @@ func TestSummaryLimit(t *testing.T) {
 		},
 		{
 			name: "oversized section dropped",
-			r:    hugeResult(1, 100),
-			opt:  SummaryOptions{State: testState, Extra: []string{"```\n" + strings.Repeat("x\n", 70000) + "```"}},
+			r: func() *review.Result {
+				r := hugeResult(1, 100)
+				r.Sandbox = &sandbox.Result{Status: sandbox.StatusFailed, Command: strings.Repeat("x ", 40000)}
+				return r
+			}(),
+			opt:  SummaryOptions{State: testState},
 			want: []string{"1 more section not shown (limit)."},
 		},
 	}
@@ -428,6 +449,9 @@ func TestSummaryLimit(t *testing.T) {
 			}
 			if ParseMarkers(got, "state") == nil {
 				t.Errorf("state marker not readable (swallowed by a fence?)")
+			}
+			if o, c := strings.Count(got, "<details"), strings.Count(got, "</details>"); o != c {
+				t.Errorf("%d <details> opened, %d closed: a cut left a section open", o, c)
 			}
 			fps := ParseFingerprints(got)
 			if tc.allShown && len(fps) != len(tc.r.Findings) {

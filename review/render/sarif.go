@@ -10,6 +10,7 @@ import (
 	"github.com/codex-review/codex-review/review"
 	"github.com/codex-review/codex-review/review/diff"
 	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/markdown"
 )
 
 // SARIF constants: the version this package writes and the schema it
@@ -128,7 +129,8 @@ func SARIF(w io.Writer, r *review.Result, opt SARIFOptions) error {
 	if r == nil {
 		r = &review.Result{}
 	}
-	rs := reviewed(r)
+	r = stripped(r)
+	rs := r.Findings
 
 	var areas []string
 	index := map[string]int{}
@@ -218,7 +220,7 @@ func sarifLevel(p int) string {
 // sarifText is the result message: the title, then the explanation.
 func sarifText(f review.Reviewed) string {
 	t := plainTitle(f.Title)
-	if b := strings.TrimSpace(normalizeNewlines(f.Body)); b != "" {
+	if b := strings.TrimSpace(markdown.NormalizeNewlines(f.Body)); b != "" {
 		t += "\n\n" + b
 	}
 	return t

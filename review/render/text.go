@@ -8,7 +8,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/codex-review/codex-review/review"
+	"github.com/codex-review/codex-review/review/deps"
 	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/markdown"
 )
 
 // TextOptions controls the terminal rendering.
@@ -46,7 +48,7 @@ func Text(w io.Writer, r *review.Result, opt TextOptions) error {
 		r = &review.Result{}
 	}
 	t := textWriter{color: opt.Color}
-	findings := reviewed(r)
+	findings := r.Findings
 	for _, f := range findings {
 		t.finding(f)
 		t.b.WriteByte('\n')
@@ -54,10 +56,10 @@ func Text(w io.Writer, r *review.Result, opt TextOptions) error {
 	if len(findings) == 0 {
 		t.line(t.style(ansiBold, "No findings at or above the priority threshold."))
 	} else {
-		t.line(t.style(ansiBold, "Verdict:") + " " + clean(verdict(r.Output)))
-		t.wrap(clean(strings.TrimSpace(r.Output.OverallExplanation)), textIndent, textIndent)
+		t.line(t.style(ansiBold, "Verdict:") + " " + clean(verdict(r.Verdict)))
+		t.wrap(clean(strings.TrimSpace(r.Verdict.Explanation)), textIndent, textIndent)
 	}
-	for _, n := range omissionNotes(r) {
+	for _, n := range omissionNotes(r, false) {
 		t.line(t.style(ansiDim, n))
 	}
 	if len(r.Failures) > 0 {
@@ -68,8 +70,9 @@ func Text(w io.Writer, r *review.Result, opt TextOptions) error {
 		}
 	}
 	plain := func(s string) string { return strings.Join(strings.Fields(clean(s)), " ") }
+	t.dependencies(r.Dependencies, plain)
 	t.wrap(t.style(ansiBold, "Coverage:")+" "+coverageLine(r.Coverage, plain, plain), "", textIndent)
-	if f := focusList(r.Focus); f != "" {
+	if f := focusList(r.Focus, r.Coverage); f != "" {
 		t.line(t.style(ansiBold, "Passes:") + " " + plain(f))
 	}
 	if u := usageLine(r.Usage, plain); u != "" {
@@ -116,15 +119,15 @@ func (t *textWriter) finding(f review.Reviewed) {
 	path, start, end, _ := location(f)
 	head := []string{
 		t.style(priorityColor(f.Priority), finding.Priority(f.Priority).String()) + " " +
-			t.style(ansiDim, clean(areaOf(f))),
+			t.style(ansiDim, clean(areasOf(f))),
 	}
 	if path != "" {
 		head = append(head, t.style(ansiBlue, clean(locationLabel(path, start, end))))
 	}
 	head = append(head, t.style(ansiBold, clean(plainTitle(f.Title))))
 	t.line(strings.Join(head, "  "))
-	t.wrap(clean(strings.TrimSpace(normalizeNewlines(f.Body))), textIndent, textIndent)
-	if s := strings.TrimRight(normalizeNewlines(f.Suggestion), "\n"); strings.TrimSpace(s) != "" {
+	t.wrap(clean(strings.TrimSpace(markdown.NormalizeNewlines(f.Body))), textIndent, textIndent)
+	if s := strings.TrimRight(markdown.NormalizeNewlines(f.Suggestion), "\n"); strings.TrimSpace(s) != "" {
 		t.line("")
 		t.line(textIndent + t.style(ansiDim, "Suggestion:"))
 		for _, l := range strings.Split(clean(s), "\n") {
@@ -134,7 +137,7 @@ func (t *textWriter) finding(f review.Reviewed) {
 }
 
 // wrap writes text wrapped at textWidth, each line starting with indent
-// and continuing with cont. Lines inside fenced code blocks and lines that
+// and continuing with cont. Lines of code blocks and lines that
 // start with blanks (code, nested lists) are kept as they are; wrapping
 // them would change their meaning. Words are measured in runes, including
 // any colour codes, which only makes colour lines wrap a little early.
@@ -142,18 +145,9 @@ func (t *textWriter) wrap(text, indent, cont string) {
 	if text == "" {
 		return
 	}
-	var open fence
-	inFence := false
-	for _, line := range strings.Split(text, "\n") {
-		verbatim := inFence
-		if inFence {
-			if open.closedBy(line) {
-				inFence = false
-			}
-		} else if f, ok := openFence(line); ok {
-			open, inFence, verbatim = f, true, true
-		}
-		if verbatim || line == "" || line[0] == ' ' || line[0] == '\t' {
+	for _, l := range markdown.Lines(text) {
+		line := l.Raw
+		if l.Kind == markdown.Code || line == "" || line[0] == ' ' || line[0] == '\t' {
 			t.line(strings.TrimRight(indent+line, " \t"))
 			continue
 		}
@@ -189,4 +183,39 @@ func clean(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// dependencies lists the computed dependency changes, one per line, with
+// their advisories, then the notes.
+func (t *textWriter) dependencies(rep *deps.Report, plain func(string) string) {
+	if rep == nil || (len(rep.Changes) == 0 && len(rep.Notes) == 0) {
+		return
+	}
+	t.line(t.style(ansiBold, "Dependency changes:"))
+	for _, c := range rep.Changes {
+		version := c.Versions(func(s string) string { return s }, " -> ")
+		line := fmt.Sprintf("%s %s %s %s, %s, %s:%d", c.Change, c.Ecosystem, c.Name, version, c.Reach(), c.Path, c.Line)
+		if len(c.Flags) > 0 {
+			line += " (" + strings.Join(c.Flags, ", ") + ")"
+		}
+		line = plain(line)
+		if len(c.Vulnerabilities) > 0 {
+			var ids []string
+			for _, v := range c.Vulnerabilities {
+				id := v.ID + " " + v.Severity
+				if v.Fixed != "" {
+					id += ", fixed in " + v.Fixed
+				}
+				ids = append(ids, plain(id))
+			}
+			line += " " + t.style(ansiRed, "vulnerable: "+strings.Join(ids, "; "))
+		}
+		t.line(textIndent + line)
+	}
+	if rep.NotChecked != "" {
+		t.line(textIndent + t.style(ansiYellow, "Vulnerabilities not checked: "+plain(rep.NotChecked)))
+	}
+	for _, n := range rep.Notes {
+		t.line(textIndent + plain(n))
+	}
 }

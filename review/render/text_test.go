@@ -85,18 +85,6 @@ func TestText(t *testing.T) {
 }
 
 func TestHelpers(t *testing.T) {
-	counts := map[int64]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 1234567: "1,234,567", -4200: "-4,200"}
-	for n, want := range counts {
-		if got := count(n); got != want {
-			t.Errorf("count(%d) = %q, want %q", n, got, want)
-		}
-	}
-	durations := map[int64]string{0: "0ms", 850: "850ms", 12345: "12.3s", 62500: "1m2.5s"}
-	for ms, want := range durations {
-		if got := duration(ms); got != want {
-			t.Errorf("duration(%d) = %q, want %q", ms, got, want)
-		}
-	}
 	spans := map[string]string{"a.go": "`a.go`", "a`b": "``a`b``", "`x": "`` `x ``", "": ""}
 	for in, want := range spans {
 		if got := codeSpan(in); got != want {

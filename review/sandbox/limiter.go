@@ -28,6 +28,20 @@ func (l *Limiter) Acquire(ctx context.Context) (release func(), err error) {
 	}
 }
 
+// InUse is the number of slots taken now.
+func (l *Limiter) InUse() int { return len(l.slots) }
+
+// TryAcquire takes a free slot if there is one, without waiting: for work
+// worth starting early only when it delays nobody.
+func (l *Limiter) TryAcquire() (release func(), ok bool) {
+	select {
+	case l.slots <- struct{}{}:
+		return func() { <-l.slots }, true
+	default:
+		return nil, false
+	}
+}
+
 // Run is Run under the limiter: it waits for a slot (the wait does not
 // count against cfg.Timeout) and frees it when the run ends.
 func (l *Limiter) Run(ctx context.Context, dir string, cfg Config) (Result, error) {

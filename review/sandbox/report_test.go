@@ -78,35 +78,11 @@ func TestOutputTail(t *testing.T) {
 	}
 }
 
-func TestMarkdown(t *testing.T) {
-	tests := []struct {
-		name string
-		res  Result
-		want []string
-		not  []string
-	}{
-		{"passed", Result{Status: StatusPassed, Command: "go test ./...", Duration: 1234 * time.Millisecond, OutputTail: "ok"}, []string{"**Tests** (`go test ./...`): ✅ passed in 1.2s."}, []string{"<details>"}},
-		{"failed", Result{Status: StatusFailed, Command: "go test ./...", ExitCode: 1, FailedTests: []string{"TestA"}, OutputTail: "--- FAIL: TestA\n```\n@someone", OOMKilled: true},
-			[]string{"❌ failed (exit code 1)", "memory limit", "- `TestA`", "````text\n--- FAIL: TestA\n```\n@someone\n````"}, nil},
-		{"timed out", Result{Status: StatusTimedOut, Command: "make test", Duration: time.Minute, OutputTail: "x"}, []string{"⏱️ timed out after 1m0s"}, nil},
-		{"not run", NotRun("go test ./...", "bwrap is not installed"), []string{"not run: bwrap is not installed."}, []string{"<details>"}},
-		{"error", Result{Status: StatusError, Command: "x`y", Reason: "the work tree does not fit"}, []string{"`` x`y ``", "could not run them: the work tree does not fit."}, nil},
-		{"many failures", Result{Status: StatusFailed, Command: "t", FailedTests: slices.Repeat([]string{"T"}, 25), FailedTestsOmitted: 5}, []string{"… and 10 more"}, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := Markdown(tt.res)
-			for _, w := range tt.want {
-				if !strings.Contains(got, w) {
-					t.Errorf("lacks %q:\n%s", w, got)
-				}
-			}
-			for _, w := range tt.not {
-				if strings.Contains(got, w) {
-					t.Errorf("has %q:\n%s", w, got)
-				}
-			}
-		})
+func TestTail(t *testing.T) {
+	r := Result{OutputTail: strings.Repeat("noise\n", 1000) + "\x1b[31m--- FAIL: TestA\x1b[0m\n"}
+	got := r.Tail(64)
+	if strings.Contains(got, "\x1b") || !strings.HasSuffix(got, "--- FAIL: TestA\n") || len(got) > 64 || strings.HasPrefix(got, "oise") {
+		t.Errorf("Tail(64) = %q", got)
 	}
 }
 

@@ -65,6 +65,10 @@ type Result struct {
 	NotApplied []string `json:"limits_not_applied,omitempty"`
 	// Reason explains StatusError and StatusNotRun.
 	Reason string `json:"reason,omitempty"`
+	// Base is the same command's run on the base commit, made when this
+	// run failed: it tells the failures this change causes from those it
+	// found. Nil when there was none.
+	Base *BaseRun `json:"base,omitempty"`
 }
 
 // MarshalJSON adds the duration in milliseconds, the REST API's unit.

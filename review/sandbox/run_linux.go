@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // preambleFailed is the exit code the sandbox's own preamble uses when
@@ -160,6 +162,13 @@ func Run(ctx context.Context, dir string, cfg Config) (res Result, err error) {
 		res.OutputTail, res.OutputBytes, res.Truncated = out.tail()
 		return fail(fmt.Errorf("sandbox: bwrap could not create the sandbox: %s", lastLine(res.OutputTail)))
 	}
+	// The PID namespace's init is alive (blocked) here, so the pid is
+	// still its own. It ends only once every other process of the
+	// namespace is gone: the kernel kills them and waits for them.
+	initEnded, initErr := unix.PidfdOpen(started.ChildPid, 0)
+	if initErr == nil {
+		defer unix.Close(initEnded)
+	}
 	res.Limits = append(res.Limits, applyLimits(cmd.Process.Pid, started.ChildPid, cg, cfg)...)
 	res.NotApplied = append(res.NotApplied, cg.skipped...)
 	p.release()
@@ -182,6 +191,15 @@ func Run(ctx context.Context, dir string, cfg Config) (res Result, err error) {
 	}()
 	waitErr := cmd.Wait()
 	res.Duration = time.Since(start)
+	// bwrap outside is gone, but when it was killed (timeout) the
+	// sandbox's processes may still be dying: Run returns once they are
+	// all gone, so none outlives it, with or without a cgroup.
+	switch {
+	case initErr != nil:
+		res.NotApplied = append(res.NotApplied, fmt.Sprintf("waiting for the sandbox's processes to end: pidfd_open: %v", initErr))
+	case !awaitExit(initEnded, cmd.WaitDelay):
+		res.NotApplied = append(res.NotApplied, fmt.Sprintf("the sandbox's processes were still ending %s after it was stopped", cmd.WaitDelay))
+	}
 	// Wait has returned, so bwrap is gone and the status pipe is at EOF.
 	code := <-exitCode
 	res.OutputTail, res.OutputBytes, res.Truncated = out.tail()
@@ -205,6 +223,26 @@ func Run(ctx context.Context, dir string, cfg Config) (res Result, err error) {
 		res.Status, res.ExitCode = StatusFailed, code
 	}
 	return res, nil
+}
+
+// awaitExit waits up to limit for the process behind pidfd to end.
+func awaitExit(pidfd int, limit time.Duration) bool {
+	deadline := time.Now().Add(limit)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, int(left.Milliseconds())+1)
+		switch {
+		case err == unix.EINTR:
+		case err != nil:
+			return false
+		case n > 0:
+			return true
+		}
+	}
 }
 
 // applyLimits puts the blocked sandbox into the cgroups. bwrapPid is

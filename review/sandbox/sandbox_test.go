@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -153,16 +154,19 @@ func TestNothingOfTheHostInside(t *testing.T) {
 
 func TestForkBombStopped(t *testing.T) {
 	requireBwrap(t)
+	// The sleeps are told apart from those of any other run of this test
+	// on the machine by their length, so that only this run's are counted.
+	sleep := uniqueSleep()
 	tests := []struct {
 		name    string
 		command string
 	}{
 		// Asks for far more processes than allowed; the limit makes fork
 		// fail and the shell give up.
-		{"bounded", "i=0; while [ $i -lt 300 ]; do sleep 600 & i=$((i+1)); done; echo ALL-STARTED"},
+		{"bounded", "i=0; while [ $i -lt 300 ]; do sleep " + sleep + " & i=$((i+1)); done; echo ALL-STARTED"},
 		// The classic: without limits it takes the host down; with them it
 		// spins until the timeout kills the tree.
-		{"classic", "f() { f | f & }; f; sleep 600; echo ALL-STARTED"},
+		{"classic", "f() { f | f & }; f; sleep " + sleep + "; echo ALL-STARTED"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -173,7 +177,7 @@ func TestForkBombStopped(t *testing.T) {
 			if !slices.Contains(res.Limits, "rlimit NPROC 32") {
 				t.Errorf("limits %v lack NPROC", res.Limits)
 			}
-			if leftover := processesMatching(t, "sleep\x00600"); leftover > 0 {
+			if leftover := processesMatching(t, "sleep\x00"+sleep+"\x00"); leftover > 0 {
 				t.Errorf("%d processes of the sandbox outlived it", leftover)
 			}
 		})
@@ -199,11 +203,12 @@ func TestMemoryHogStopped(t *testing.T) {
 
 func TestTimeoutKillsTree(t *testing.T) {
 	requireBwrap(t)
-	res := run(t, workTree(t, nil), Config{Command: "sleep 31337 & sleep 31337; echo DONE", Timeout: 2 * time.Second})
+	sleep := uniqueSleep()
+	res := run(t, workTree(t, nil), Config{Command: "sleep " + sleep + " & sleep " + sleep + "; echo DONE", Timeout: 2 * time.Second})
 	if res.Status != StatusTimedOut || res.ExitCode != -1 || strings.Contains(res.OutputTail, "DONE") {
 		t.Errorf("status %s, exit %d, output %q", res.Status, res.ExitCode, res.OutputTail)
 	}
-	if leftover := processesMatching(t, "sleep\x0031337"); leftover > 0 {
+	if leftover := processesMatching(t, "sleep\x00"+sleep+"\x00"); leftover > 0 {
 		t.Errorf("%d sleep processes outlived the timeout", leftover)
 	}
 }
@@ -225,6 +230,12 @@ func TestCancel(t *testing.T) {
 	if err == nil || res.Status != StatusError {
 		t.Errorf("res %+v, err %v", res, err)
 	}
+}
+
+// uniqueSleep is a number of seconds, over a day, that no other run of
+// these tests is likely to sleep.
+func uniqueSleep() string {
+	return strconv.Itoa(100000 + rand.IntN(900000))
 }
 
 // processesMatching counts live processes whose command line contains

@@ -1,9 +1,17 @@
 // Package modeltest is a fake OpenAI-compatible server for tests of the
 // model client and of everything built on it. It speaks the wire formats of
-// POST /v1/chat/completions and POST /v1/responses (ids, object types,
-// finish reasons, output items, usage with cached tokens, OpenAI-style
-// error bodies), answers from a scriptable Handler and records every
-// request.
+// POST /v1/chat/completions and POST /v1/responses, plain and streamed
+// (ids, object types, finish reasons, output items, server-sent events,
+// usage with cached tokens, OpenAI-style error bodies), answers from a
+// scriptable Handler and records every request.
+//
+// Usage is what a provider would report: prompt tokens are counted with
+// the o200k_base tokenizer, and cached tokens come from a prompt cache that
+// behaves like OpenAI's: it holds a prompt only once the prompt has been
+// processed (its first streamed event was sent, or its answer), serves the
+// longest processed prefix in steps of 128 tokens from 1,024 up, and is
+// partitioned by prompt_cache_key. WithLatency makes the server as slow as
+// a real model, for benchmarks of wall time.
 package modeltest
 
 import (
@@ -65,12 +73,19 @@ type Request struct {
 	// MaxOutputTokens is max_output_tokens, max_completion_tokens or
 	// max_tokens, whichever was sent.
 	MaxOutputTokens int64
-	Header          http.Header
-	Body            []byte
+	// Stream is set when the request asked for server-sent events;
+	// IncludeUsage when a chat request asked for the usage chunk
+	// (stream_options.include_usage).
+	Stream, IncludeUsage bool
+	// Seq numbers requests in arrival order, from 1.
+	Seq    int
+	Header http.Header
+	Body   []byte
 }
 
-// Usage is the token report of a reply. Zero values are filled with small
-// plausible counts so that tests not about usage need not care.
+// Usage is the token report of a reply. When PromptTokens is zero the
+// server reports what a provider would: the prompt's tokens and what its
+// cache served; a zero CompletionTokens is counted from the answer.
 type Usage struct {
 	PromptTokens     int64
 	CachedTokens     int64
@@ -94,7 +109,13 @@ type Reply struct {
 	// Model overrides the model name in the answer (default: the
 	// requested one).
 	Model string
-	Err   *ErrorReply
+	// CutStream ends a streamed answer after its first output event,
+	// without completing it, as a dropped connection does.
+	CutStream bool
+	// NoStream answers a request that asked for a stream with a plain
+	// JSON body, as servers without streaming support do.
+	NoStream bool
+	Err      *ErrorReply
 }
 
 // ErrorReply is an HTTP error answer. The body is the OpenAI error object
@@ -117,21 +138,82 @@ type Handler func(Request) Reply
 // Server is a running fake endpoint. Close it, or let the test's cleanup
 // do it.
 type Server struct {
-	srv     *httptest.Server
-	handler Handler
-	seq     atomic.Int64
+	srv          *httptest.Server
+	handler      Handler
+	seq          atomic.Int64
+	arrivals     atomic.Int64
+	cache        *prefixCache
+	first, total time.Duration
 
 	mu       sync.Mutex
 	requests []Request
+	events   []Event
+	usage    map[int]Usage
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithLatency makes the server behave like a real model in time: a request
+// is processed (its prompt cached, its first streamed output event sent)
+// first after it arrives, and its answer is complete total after it
+// arrives. Only benchmarks need it; tests wait on Events instead.
+func WithLatency(first, total time.Duration) Option {
+	return func(s *Server) { s.first, s.total = first, max(first, total) }
+}
+
+// EventKind names what happened to a request.
+type EventKind string
+
+// The events of a request, in the order they happen.
+const (
+	// Arrived: the request was read and its cached share decided.
+	Arrived EventKind = "arrived"
+	// Processed: the prompt was processed and entered the cache; for a
+	// streamed answer this is when its first output event is sent.
+	Processed EventKind = "processed"
+	// Answered: the answer (or error) was sent completely.
+	Answered EventKind = "answered"
+)
+
+// Event is one step of one request, as recorded in order by the server.
+type Event struct {
+	Kind    EventKind
+	Request int // the request's Seq
 }
 
 // NewServer starts a server answering with h and closes it when t ends.
-func NewServer(t testing.TB, h Handler) *Server {
+func NewServer(t testing.TB, h Handler, opts ...Option) *Server {
 	t.Helper()
 	s := &Server{handler: h}
+	for _, o := range opts {
+		o(s)
+	}
+	s.cache = newPrefixCache(func(text string) int { return counter()(text) })
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
+}
+
+// UsageOf returns the usage the server reported (or is reporting) for the
+// request numbered seq; zero for a request answered with an error.
+func (s *Server) UsageOf(seq int) Usage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.usage[seq]
+}
+
+// Events returns what happened so far, in order.
+func (s *Server) Events() []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Event(nil), s.events...)
+}
+
+func (s *Server) event(kind EventKind, req int) {
+	s.mu.Lock()
+	s.events = append(s.events, Event{Kind: kind, Request: req})
+	s.mu.Unlock()
 }
 
 // BaseURL is the API base to configure clients with: the server's URL
@@ -187,27 +269,74 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Header = r.Header.Clone()
+	segs := promptSegments(req, s.cache.count)
 	s.mu.Lock()
+	req.Seq = int(s.arrivals.Add(1))
 	s.requests = append(s.requests, req)
+	s.events = append(s.events, Event{Kind: Arrived, Request: req.Seq})
 	s.mu.Unlock()
+	// What the cache holds is decided when the request arrives: prompts
+	// still being processed cannot serve it.
+	computed := Usage{PromptTokens: int64(promptTokens(segs)), CachedTokens: int64(s.cache.cached(req.CacheKey, segs))}
+	// The model's time starts now: counting is the fake's own work.
+	arrived := time.Now()
+	defer s.event(Answered, req.Seq)
 
 	reply := s.handler(req)
 	if reply.Err != nil {
 		writeError(w, *reply.Err)
 		return
 	}
+	if reply.Usage.PromptTokens == 0 {
+		reply.Usage.PromptTokens, reply.Usage.CachedTokens = computed.PromptTokens, computed.CachedTokens
+	}
+	s.mu.Lock()
+	if s.usage == nil {
+		s.usage = map[int]Usage{}
+	}
+	s.usage[req.Seq] = usage(reply)
+	s.mu.Unlock()
+	processed := func() {
+		s.cache.add(req.CacheKey, segs)
+		s.event(Processed, req.Seq)
+	}
 	n := s.seq.Add(1)
+	w.Header().Set("x-request-id", "req_modeltest_"+strconv.FormatInt(n, 10))
+	if req.Stream && !reply.NoStream {
+		s.stream(w, r, n, req, reply, arrived, processed)
+		return
+	}
+	if !s.wait(r, arrived.Add(s.total)) {
+		return
+	}
 	var out any
 	if api == Chat {
 		out = chatAnswer(n, req, reply)
 	} else {
 		out = responsesAnswer(n, req, reply)
 	}
+	processed()
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("x-request-id", "req_modeltest_"+strconv.FormatInt(n, 10))
 	if err := json.NewEncoder(w).Encode(out); err != nil {
 		// The client went away; nothing useful can be sent.
 		return
+	}
+}
+
+// wait blocks until t, as a model busy with the request would; it reports
+// false when the client gave up first.
+func (s *Server) wait(r *http.Request, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return r.Context().Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-r.Context().Done():
+		return false
 	}
 }
 
@@ -267,10 +396,14 @@ type wireRequest struct {
 	Text           *struct {
 		Format *wireFormat `json:"format"`
 	} `json:"text"`
-	PromptCacheKey      string `json:"prompt_cache_key"`
-	MaxCompletionTokens int64  `json:"max_completion_tokens"`
-	MaxTokens           int64  `json:"max_tokens"`
-	MaxOutputTokens     int64  `json:"max_output_tokens"`
+	PromptCacheKey string `json:"prompt_cache_key"`
+	Stream         bool   `json:"stream"`
+	StreamOptions  *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+	MaxCompletionTokens int64 `json:"max_completion_tokens"`
+	MaxTokens           int64 `json:"max_tokens"`
+	MaxOutputTokens     int64 `json:"max_output_tokens"`
 }
 
 type wireMessage struct {
@@ -284,7 +417,8 @@ func decode(api API, body []byte) (Request, error) {
 	if err := json.Unmarshal(body, &w); err != nil {
 		return Request{}, err
 	}
-	req := Request{API: api, Model: w.Model, CacheKey: w.PromptCacheKey, Body: body}
+	req := Request{API: api, Model: w.Model, CacheKey: w.PromptCacheKey, Stream: w.Stream, Body: body}
+	req.IncludeUsage = w.StreamOptions != nil && w.StreamOptions.IncludeUsage
 	req.MaxOutputTokens = max(w.MaxCompletionTokens, w.MaxTokens, w.MaxOutputTokens)
 
 	format := w.ResponseFormat
@@ -387,15 +521,12 @@ func contentText(raw json.RawMessage) (string, error) {
 	return b.String(), nil
 }
 
-// usage fills zero counts with figures derived from the request and reply
-// sizes (about four characters a token).
-func usage(req Request, reply Reply) Usage {
+// usage fills a zero completion count with the answer's tokens; the prompt
+// side was filled in when the request arrived.
+func usage(reply Reply) Usage {
 	u := reply.Usage
-	if u.PromptTokens == 0 {
-		u.PromptTokens = int64(len(req.Body)/4 + 1)
-	}
 	if u.CompletionTokens == 0 {
-		u.CompletionTokens = int64(len(reply.Text)/4 + 1)
+		u.CompletionTokens = int64(counter()(reply.Text + reply.Refusal))
 	}
 	return u
 }
@@ -408,7 +539,7 @@ func modelOf(req Request, reply Reply) string {
 }
 
 func chatAnswer(n int64, req Request, reply Reply) map[string]any {
-	u := usage(req, reply)
+	u := usage(reply)
 	finish := "stop"
 	if reply.Truncated {
 		finish = "length"
@@ -429,28 +560,32 @@ func chatAnswer(n int64, req Request, reply Reply) map[string]any {
 			"logprobs":      nil,
 			"finish_reason": finish,
 		}},
-		"usage": map[string]any{
-			"prompt_tokens":     u.PromptTokens,
-			"completion_tokens": u.CompletionTokens,
-			"total_tokens":      u.PromptTokens + u.CompletionTokens,
-			"prompt_tokens_details": map[string]any{
-				"cached_tokens": u.CachedTokens,
-				"audio_tokens":  0,
-			},
-			"completion_tokens_details": map[string]any{
-				"reasoning_tokens":           0,
-				"audio_tokens":               0,
-				"accepted_prediction_tokens": 0,
-				"rejected_prediction_tokens": 0,
-			},
-		},
+		"usage":              chatUsage(u),
 		"service_tier":       "default",
 		"system_fingerprint": "fp_modeltest",
 	}
 }
 
+func chatUsage(u Usage) map[string]any {
+	return map[string]any{
+		"prompt_tokens":     u.PromptTokens,
+		"completion_tokens": u.CompletionTokens,
+		"total_tokens":      u.PromptTokens + u.CompletionTokens,
+		"prompt_tokens_details": map[string]any{
+			"cached_tokens": u.CachedTokens,
+			"audio_tokens":  0,
+		},
+		"completion_tokens_details": map[string]any{
+			"reasoning_tokens":           0,
+			"audio_tokens":               0,
+			"accepted_prediction_tokens": 0,
+			"rejected_prediction_tokens": 0,
+		},
+	}
+}
+
 func responsesAnswer(n int64, req Request, reply Reply) map[string]any {
-	u := usage(req, reply)
+	u := usage(reply)
 	status, itemStatus := "completed", "completed"
 	var incomplete, failure any
 	switch {

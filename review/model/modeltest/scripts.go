@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/codex-review/codex-review/prompts"
+	"github.com/codex-review/codex-review/review/finding"
 )
 
 // Text is a reply with the given answer text.
@@ -128,4 +131,42 @@ func RequireAPIKey(key string, next Handler) Handler {
 		}
 		return next(req)
 	}
+}
+
+// PassAreas returns the focus areas a review request asks for, read from
+// its last message: one for a separate pass, several for a combined one,
+// none for a request that is not a review pass (a repair follow-up is
+// answered for the pass it repairs).
+func PassAreas(req Request) []finding.Area {
+	for i := len(req.UserMessages) - 1; i >= 0; i-- {
+		if areas := prompts.PassAreas(req.UserMessages[i]); areas != nil {
+			return areas
+		}
+	}
+	return nil
+}
+
+// AnswerByArea answers a review request the way a model asked for its
+// areas would: answer is called once per area of the pass, and a combined
+// pass gets every area's findings in one answer, with the worst verdict.
+// Scripts written per area thus hold whether the engine combines passes or
+// not.
+func AnswerByArea(req Request, answer func(area finding.Area, req Request) finding.Output) finding.Output {
+	out := finding.Output{Findings: []finding.Finding{}, OverallCorrectness: finding.CorrectnessOK}
+	var why []string
+	for i, a := range PassAreas(req) {
+		o := answer(a, req)
+		out.Findings = append(out.Findings, o.Findings...)
+		if o.OverallCorrectness == finding.CorrectnessBad {
+			out.OverallCorrectness = finding.CorrectnessBad
+		}
+		if o.OverallExplanation != "" {
+			why = append(why, o.OverallExplanation)
+		}
+		if i == 0 || o.OverallConfidenceScore < out.OverallConfidenceScore {
+			out.OverallConfidenceScore = o.OverallConfidenceScore
+		}
+	}
+	out.OverallExplanation = strings.Join(why, " ")
+	return out
 }

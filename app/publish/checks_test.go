@@ -1,0 +1,83 @@
+package publish_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/codex-review/codex-review/app/githubtest"
+	"github.com/codex-review/codex-review/app/publish"
+	"github.com/codex-review/codex-review/review/render"
+)
+
+func manyAnnotations(n int) []render.Annotation {
+	out := make([]render.Annotation, n)
+	for i := range out {
+		out[i] = render.Annotation{Path: "c.go", StartLine: i + 1, EndLine: i + 1, Level: render.LevelWarning, Title: fmt.Sprintf("[P2] %d", i), Message: fmt.Sprintf("finding %d", i)}
+	}
+	return out
+}
+
+// checkWrites are the creates and updates of check runs the fake got, with
+// the number of annotations in each.
+func checkWrites(srv *githubtest.Server) []int {
+	var out []int
+	for _, r := range srv.Requests() {
+		if (r.Method == http.MethodPost || r.Method == http.MethodPatch) && strings.Contains(r.Path, "/check-runs") {
+			n := 0
+			if body, ok := r.Body.(map[string]any); ok {
+				if o, ok := body["output"].(map[string]any); ok {
+					if as, ok := o["annotations"].([]any); ok {
+						n = len(as)
+					}
+				}
+			}
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func TestCheckRunAnnotationsInBatches(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	id, err := publish.CreateCheckRun(ctx, e.gh, owner, repo, head, "comment:1", publish.CheckRun{
+		Status: publish.CheckInProgress, Output: render.CheckOutput{Title: "Review in progress", Summary: "running"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := publish.FindCheckRun(ctx, e.gh, owner, repo, head, "comment:1")
+	if err != nil || found.ID != id || found.Completed {
+		t.Fatalf("FindCheckRun = %+v, %v; want %d in progress", found, err, id)
+	}
+	if other, err := publish.FindCheckRun(ctx, e.gh, owner, repo, head, "comment:2"); err != nil || other.ID != 0 {
+		t.Errorf("FindCheckRun of another request = %+v, %v", other, err)
+	}
+	out := render.CheckOutput{Title: "120 findings", Summary: "many", Annotations: manyAnnotations(120)}
+	if err := publish.UpdateCheckRun(ctx, e.gh, owner, repo, id, publish.CheckRun{Status: publish.CheckCompleted, Conclusion: publish.ConclusionNeutral, Output: out}); err != nil {
+		t.Fatal(err)
+	}
+	if got := checkWrites(e.srv); fmt.Sprint(got) != "[0 50 50 20]" {
+		t.Errorf("annotations per request = %v, want [0 50 50 20]", got)
+	}
+	runs := e.srv.CheckRuns(owner, repo)
+	if len(runs) != 1 || runs[0].Conclusion != "neutral" || len(runs[0].Annotations) != 120 || runs[0].Annotations[119].Message != "finding 119" {
+		t.Fatalf("check runs %+v", runs)
+	}
+	if found, err := publish.FindCheckRun(ctx, e.gh, owner, repo, head, "comment:1"); err != nil || !found.Completed {
+		t.Errorf("FindCheckRun after completion = %+v, %v", found, err)
+	}
+
+	// Created completed in one go, with more than one batch.
+	e2 := newEnv(t)
+	if _, err := publish.CreateCheckRun(ctx, e2.gh, owner, repo, head, "auto", publish.CheckRun{Status: publish.CheckCompleted, Conclusion: publish.ConclusionFailure,
+		Output: render.CheckOutput{Title: "t", Summary: "s", Annotations: manyAnnotations(51)}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := checkWrites(e2.srv); fmt.Sprint(got) != "[50 1]" {
+		t.Errorf("annotations per request = %v, want [50 1]", got)
+	}
+}

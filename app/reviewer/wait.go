@@ -1,0 +1,167 @@
+package reviewer
+
+import (
+	"context"
+	"errors"
+
+	"github.com/rs/zerolog"
+
+	"github.com/codex-review/codex-review/app/job"
+	"github.com/codex-review/codex-review/app/publish"
+	"github.com/codex-review/codex-review/app/repoconfig"
+	"github.com/codex-review/codex-review/review/render"
+)
+
+// Waiting acknowledges a request that has to wait because another job of
+// its pull request is running (one job of a pull request runs at a time,
+// and a review takes minutes): the person who asked sees at once that it
+// was seen, not when its turn comes.
+//
+// It does what Run does first, and no more: the requester's write access
+// is checked (a refusal gets its 😕 now and finishes the job), the
+// requesting comment of a review or a question gets its 👀, and a review
+// whose repository has check runs on gets its check run now, queued, saying
+// what it waits for. The job, when it runs, takes these over (job.Waited)
+// instead of making them again. Each step is safe to repeat: GitHub answers
+// a repeated reaction with the existing one, and a check run the job made
+// before is found by its request key.
+//
+// finished reports that the job needs no turn. waited holds what was done
+// even when err is not nil; the job's run does the rest.
+func (w *Worker) Waiting(ctx context.Context, j job.Job, holder *job.Job) (waited job.Waited, finished bool, err error) {
+	switch j.Source {
+	case job.Comment, job.Thread, job.CheckRun:
+	default:
+		return waited, false, nil
+	}
+	if j.Validate() != nil {
+		return waited, false, nil // Run says why
+	}
+	ctx = zerolog.Ctx(ctx).With().Str("repo", j.Repo).Int("pr", j.PR).Str("trigger", j.Trigger()).Str("delivery", j.Delivery).Logger().WithContext(ctx)
+	log := zerolog.Ctx(ctx)
+	pr, err := w.Pulls.Open(ctx, j)
+	if err != nil {
+		return waited, false, err
+	}
+	t := &task{w: w, j: j, pr: pr}
+	allowed, err := t.mayTrigger(ctx)
+	if err != nil {
+		return waited, false, err
+	}
+	if !allowed {
+		log.Info().Str("user", j.Requester).Msg("trigger refused: no write access")
+		if j.CommentID != 0 {
+			if err := t.react(ctx, "confused"); err != nil {
+				return waited, false, err
+			}
+		}
+		return waited, true, nil
+	}
+	switch j.Action {
+	case job.Review, job.Answer, job.Suggest:
+	default:
+		// The other actions answer within moments of their turn, with a
+		// reply or a 👍.
+		return waited, false, nil
+	}
+	if j.CommentID != 0 {
+		if err := t.react(ctx, "eyes"); err != nil {
+			return waited, false, err
+		}
+		waited.Reacted = true
+	}
+	if j.Action != job.Review {
+		return waited, false, nil
+	}
+	waited.CheckRunID, waited.CheckHead, err = t.queueCheck(ctx, holder)
+	return waited, false, err
+}
+
+// queueCheck creates the review's check run, queued, on the pull request's
+// head, when the base branch's .codex.yml has check runs on. It returns
+// the run and its head; no run (0) when check runs are off, the
+// configuration is invalid (the review says so when it runs) or the
+// installation refused the app the checks permission.
+func (t *task) queueCheck(ctx context.Context, holder *job.Job) (int64, string, error) {
+	pr, err := t.pr.PullRequest(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	rules, err := t.rules(ctx, pr)
+	if ce := (*repoconfig.Error)(nil); errors.As(err, &ce) {
+		return 0, "", nil
+	}
+	if err != nil {
+		return 0, "", err
+	}
+	if !rules.Config.Checks.Enabled {
+		return 0, "", nil
+	}
+	c := &checkRun{w: t.w, runs: t.pr, installation: t.j.Installation, key: t.j.RequestKey, heads: []string{pr.HeadSHA}}
+	var busyHead, busyBy string
+	if holder != nil {
+		busyHead, busyBy = holder.HeadSHA, holder.Requester
+	}
+	if err := c.Queue(ctx, render.CheckWaiting(pr.HeadSHA, busyHead, busyBy)); err != nil {
+		return 0, "", err
+	}
+	if c.id == 0 {
+		return 0, "", nil
+	}
+	return c.id, pr.HeadSHA, nil
+}
+
+// Queue creates the run queued, with summary as its text, or finds the one
+// a previous attempt of the job left open. It creates nothing when GitHub
+// refuses the app the checks permission.
+func (c *checkRun) Queue(ctx context.Context, summary string) error {
+	head := c.heads[0]
+	found, err := c.runs.FindCheckRun(ctx, head, c.key)
+	if err == nil && found.ID != 0 && !found.Completed {
+		c.id = found.ID
+		return nil
+	}
+	if err == nil {
+		c.id, err = c.runs.CreateCheckRun(ctx, head, c.key, publish.CheckRun{
+			Status: publish.CheckQueued,
+			Output: render.CheckOutput{Title: "Waiting for another review to finish", Summary: summary},
+		})
+	}
+	if c.refused(ctx, err) {
+		c.id = 0
+		return nil
+	}
+	if err != nil {
+		c.id = 0
+	}
+	return err
+}
+
+// takeWaitedCheck settles the check run made while the job waited
+// (job.Waited) once the review knows its head and rules: check, the
+// review's own run, takes it over when it is on the head under review.
+// Otherwise — a push moved the head since, or check runs were turned off
+// meanwhile — it is completed as cancelled, saying why, so that it is not
+// left queued; a failure to do so is logged, and the review goes on.
+func (t *task) takeWaitedCheck(ctx context.Context, check *checkRun, head string) {
+	wd := t.j.Waited
+	if wd == nil || wd.CheckRunID == 0 {
+		return
+	}
+	if check != nil && wd.CheckHead == head {
+		check.queued = wd.CheckRunID
+		return
+	}
+	why := "Check runs were turned off in `.codex.yml` while this review waited; it is posted without one."
+	title := "Check runs turned off"
+	if wd.CheckHead != head {
+		why = "A newer commit was pushed while this review waited; it reviews `" + short(head) + "` instead."
+		title = "Superseded by a newer commit"
+	}
+	old := &checkRun{w: t.w, runs: t.pr, installation: t.j.Installation, key: t.j.RequestKey, heads: []string{wd.CheckHead}, id: wd.CheckRunID}
+	err := old.complete(ctx, wd.CheckHead, publish.CheckRun{Status: publish.CheckCompleted, Conclusion: publish.ConclusionCancelled,
+		Output: render.CheckOutput{Title: title, Summary: why}})
+	if err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Int64("check_run", wd.CheckRunID).Msg("could not complete the check run made while the review waited")
+	}
+}

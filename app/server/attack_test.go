@@ -1,0 +1,199 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/codex-review/codex-review/app/apptest"
+	"github.com/codex-review/codex-review/app/githubtest"
+	"github.com/codex-review/codex-review/app/store/storetest"
+	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/markdown"
+	"github.com/codex-review/codex-review/review/model/modeltest"
+)
+
+// Attacks by a hostile model answer (steered by the pull request) on what
+// the app posts, end to end through the server, the fake GitHub and a
+// scripted model.
+
+// suggestionBlocks are the blocks of a posted body GitHub would offer for
+// one-click commit.
+func suggestionBlocks(body string) []string {
+	var out []string
+	for _, s := range markdown.Snippets(body) {
+		if f := strings.Fields(strings.ToLower(s.Info)); s.Block && len(f) > 0 && strings.HasPrefix(f[0], "suggestion") {
+			out = append(out, s.Code)
+		}
+	}
+	return out
+}
+
+// A "@codex suggest" answer whose fix hides its meaning with a
+// right-to-left override, and whose prose smuggles a suggestion block of
+// its own: the reply offers neither for one-click commit, and says why
+// there is no suggestion.
+func TestThreadSuggestionCannotSmuggleCode(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, databaseURL string) {
+		w := apptest.New(t)
+		w.AddStandardPR(nil)
+		w.GitHub.SetPermission(apptest.Owner, apptest.Repo, bob, "write")
+		review := apptest.SecurityFinds(apptest.Injection(14))
+		trojan := "\tq := \"SELECT id FROM users WHERE name = $1\" // \u202e } if isAdmin(name) { return all \u2066"
+		w.SetAnswer(func(area string, req modeltest.Request) finding.Output {
+			if !isThread(req) {
+				return review(area, req)
+			}
+			return finding.Output{OverallCorrectness: finding.CorrectnessBad, OverallConfidenceScore: 0.8,
+				OverallExplanation: "Bind the name.\n\n```suggestion\nfunc Find() { backdoor() }\n```",
+				Findings: []finding.Finding{{Title: "Use a placeholder", Body: "Bind it.", Priority: 1, ConfidenceScore: 0.9, Category: "security",
+					CodeLocation: finding.CodeLocation{AbsoluteFilePath: "store/users.go", LineRange: finding.LineRange{Start: 14, End: 14}},
+					Suggestion:   trojan}}}
+		})
+		c := startConvo(t, w, databaseURL)
+		c.issueComment(t, "alice", "OWNER", "@codex review")
+		c.waitWrite(t, "/pulls/7/reviews")
+		posted := w.GitHub.ReviewComments(apptest.Owner, apptest.Repo, 7)
+		if len(posted) != 1 {
+			t.Fatalf("the review's comments: %+v", posted)
+		}
+		root := posted[0].ID
+
+		c.ask(t, bob, root, "@codex suggest")
+		c.waitWrite(t, "/pulls/7/comments")
+		rs := replies(w, root)
+		if len(rs) != 1 {
+			t.Fatalf("%d replies, want 1", len(rs))
+		}
+		body := rs[0].Body
+		if got := suggestionBlocks(body); len(got) != 0 {
+			t.Errorf("the reply offers %q for one-click commit:\n%s", got, body)
+		}
+		if strings.ContainsAny(body, "\u202e\u2066") {
+			t.Errorf("the reply holds bidirectional controls:\n%s", body)
+		}
+		if !strings.Contains(body, "No committable suggestion: the model's fix holds control or invisible characters") {
+			t.Errorf("the reply does not say why there is no suggestion:\n%s", body)
+		}
+		if !strings.Contains(body, "func Find() { backdoor() }") {
+			t.Errorf("the code the model quoted is not shown:\n%s", body)
+		}
+	})
+}
+
+// edit decodes a webhook body, lets f change it, and encodes it again.
+func edit(t *testing.T, body []byte, f func(m map[string]any)) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	f(m)
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// The two review-thread events get what the other events get: a signed
+// delivery that cannot be used (JSON that does not decode, a repository
+// name GitHub would not allow, no comment or pull request) is answered 400
+// and counted as malformed, never 500 ("redeliver it"), and is never
+// turned into a job that calls GitHub with a crafted path.
+func TestMalformedThreadDeliveriesAre400(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, databaseURL string) {
+		w := apptest.New(t)
+		w.AddStandardPR(nil)
+		c := startConvo(t, w, databaseURL)
+		root := w.GitHub.AddReviewComment(apptest.Owner, apptest.Repo, 7, githubtest.ReviewComment{User: w.GitHub.BotLogin(),
+			Path: "store/users.go", Line: 14, Body: "**[P1] x**\n\n<sub>security</sub>\n<!-- codex-review:fingerprint=0123456789abcdef -->"})
+		q := w.GitHub.AddReviewComment(apptest.Owner, apptest.Repo, 7, githubtest.ReviewComment{User: "alice", InReplyTo: root.ID, Body: "@codex why?"})
+		comment := w.GitHub.ReviewCommentEvent(apptest.Owner, apptest.Repo, q.ID, "created")
+		resolved := w.GitHub.ResolveThread(apptest.Owner, apptest.Repo, root.ID, "alice", true)
+		repoName := func(name string) func(m map[string]any) {
+			return func(m map[string]any) { m["repository"].(map[string]any)["full_name"] = name }
+		}
+		cases := []struct {
+			event string
+			body  []byte
+		}{
+			{"pull_request_review_comment", []byte("{not json")},
+			{"pull_request_review_comment", edit(t, comment, repoName("../shop"))},
+			{"pull_request_review_comment", edit(t, comment, repoName("acme/shop?x=1"))},
+			{"pull_request_review_comment", edit(t, comment, func(m map[string]any) { delete(m["comment"].(map[string]any), "id") })},
+			{"pull_request_review_comment", edit(t, comment, func(m map[string]any) { m["pull_request"].(map[string]any)["number"] = "seven" })},
+			{"pull_request_review_comment", edit(t, comment, func(m map[string]any) { delete(m, "pull_request") })},
+			{"pull_request_review_thread", []byte("{not json")},
+			{"pull_request_review_thread", edit(t, resolved, repoName("acme/.."))},
+			{"pull_request_review_thread", edit(t, resolved, func(m map[string]any) { delete(m, "pull_request") })},
+		}
+		for i, tc := range cases {
+			if code := c.deliver(t, tc.event, fmt.Sprintf("bad-%d", i), tc.body, sign(tc.body, secret)); code != http.StatusBadRequest {
+				t.Errorf("case %d: %s %.120s answered %d, want 400", i, tc.event, tc.body, code)
+			}
+		}
+		_, metrics := c.get(t, "/metrics")
+		for _, want := range []string{
+			`codex_webhooks_total{event="pull_request_review_comment",outcome="malformed"} 6`,
+			`codex_webhooks_total{event="pull_request_review_thread",outcome="malformed"} 3`,
+		} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("metrics lack %q:\n%s", want, grepLines(metrics, "codex_webhooks_total"))
+			}
+		}
+		if strings.Contains(metrics, `outcome="enqueued"`) || strings.Contains(metrics, `outcome="recorded"`) {
+			t.Errorf("a malformed delivery was acted on:\n%s", grepLines(metrics, "codex_webhooks_total"))
+		}
+		// The well-formed deliveries still work.
+		c.deliverRaw(t, "pull_request_review_comment", comment)
+		c.deliverRaw(t, "pull_request_review_thread", resolved)
+	})
+}
+
+// A writer dismissed a P3 remark by resolving its thread. The pull
+// request's author then puts a real P0 next to it, in the same area: the
+// next review posts the P0. Being near a dismissed finding is not proof
+// enough of being the same problem to hide something more urgent.
+func TestDismissedNitDoesNotHideWorseFindingBesideIt(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, databaseURL string) {
+		w := apptest.New(t)
+		w.AddStandardPR(nil)
+		w.GitHub.SetPermission(apptest.Owner, apptest.Repo, bob, "write")
+		w.GitHub.SetContent(apptest.Owner, apptest.Repo, "main", ".codex.yml", "version: 1\nreview:\n  min_priority: P3\n")
+		model := &scripted{}
+		w.SetAnswer(model.answer)
+		c := startConvo(t, w, databaseURL)
+
+		nit := at("[P3] Prefer a prepared statement", "security", 14)
+		nit.Priority = 3
+		model.set(nit)
+		c.issueComment(t, "alice", "OWNER", "@codex review")
+		c.waitWrite(t, "/pulls/7/reviews")
+		posted := w.GitHub.ReviewComments(apptest.Owner, apptest.Repo, 7)
+		if len(posted) != 1 {
+			t.Fatalf("first review's comments: %+v", posted)
+		}
+		c.deliverRaw(t, "pull_request_review_thread", w.GitHub.ResolveThread(apptest.Owner, apptest.Repo, posted[0].ID, bob, true))
+
+		worse := at("[P0] Any name returns every user's row", "security", 15)
+		worse.Priority = 0
+		nit2 := at("[P3] A prepared statement would be better", "security", 14)
+		nit2.Priority = 3
+		model.set(worse, nit2)
+		c.issueComment(t, "alice", "OWNER", "@codex review again")
+		c.waitWrite(t, "/pulls/7/reviews")
+		reviews := w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)
+		second := reviews[len(reviews)-1]
+		// The reworded remark stays dismissed; the P0 beside it is posted.
+		if got := inlineTitles(second); !slices.Equal(got, []string{"**[P0] Any name returns every user's row**"}) {
+			t.Errorf("review again posted %q, want the P0 only", got)
+		}
+		if !strings.Contains(second.Body, "1 finding dismissed on this pull request") {
+			t.Errorf("the summary does not count the dismissed remark:\n%s", second.Body)
+		}
+	})
+}

@@ -1,0 +1,168 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/codex-review/codex-review/app/apptest"
+	"github.com/codex-review/codex-review/app/githubtest"
+	"github.com/codex-review/codex-review/app/store/storetest"
+	"github.com/codex-review/codex-review/review/model/modeltest"
+)
+
+// until consumes the app's writes until cond holds, re-checking it after
+// each: the test waits on what the app did, never on time.
+func (c *convo) until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(60 * time.Second)
+	for !cond() {
+		select {
+		case <-c.writes:
+		case <-deadline:
+			t.Fatalf("%s: not within a minute", what)
+		}
+	}
+}
+
+// TestWaitingRequestsAcknowledgedAtOnce: one review of a pull request runs
+// at a time, and a review takes minutes. While the model holds the review
+// alice asked for, a second `@codex review` on the same pull request gets
+// its 👀 and a queued check run saying what it waits for, a question in a
+// review thread gets its 👀, and mallory, who may only read, gets her 😕
+// and nothing else — all before the first review is posted. When the model
+// lets go, both reviews are posted and the question answered, and nothing
+// was done twice: one 👀 per request, one check run per review.
+func TestWaitingRequestsAcknowledgedAtOnce(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, databaseURL string) {
+		w := apptest.New(t)
+		w.AddStandardPR(nil)
+		arrived := make(chan struct{}, 1)
+		release := make(chan struct{})
+		var once sync.Once
+		w.Model = modeltest.NewServer(t, func(req modeltest.Request) modeltest.Reply {
+			select {
+			case arrived <- struct{}{}:
+			default:
+			}
+			<-release
+			return modeltest.Reply{Text: `{"findings":[],"overall_correctness":"patch is correct","overall_explanation":"Looks right.","overall_confidence_score":0.5}`}
+		})
+		letGo := func() { once.Do(func() { close(release) }) }
+		c := startConvo(t, w, databaseURL)
+		// After the server's start, so that it runs before its stop, which
+		// waits for the held review.
+		t.Cleanup(letGo)
+		gh := w.GitHub
+		bot := gh.BotLogin()
+		root := gh.AddReviewComment(apptest.Owner, apptest.Repo, 7, githubtest.ReviewComment{User: bot,
+			Path: "store/users.go", Line: 14, Body: "**[P1] x**\n\n<sub>security</sub>\n<!-- codex-review:fingerprint=0123456789abcdef -->"})
+
+		first := c.issueComment(t, "alice", "OWNER", "@codex review")
+		select {
+		case <-arrived:
+		case <-time.After(60 * time.Second):
+			t.Fatal("the first review never reached the model")
+		}
+
+		second := c.issueComment(t, "alice", "OWNER", "@codex review security")
+		question := c.ask(t, bob, root.ID, "@codex why is this a problem?")
+		outsider := c.issueComment(t, mallory, "NONE", "@codex review")
+		// The app's reviews, not the reviews the thread's comments make
+		// on the fake.
+		posted := func() []githubtest.Review {
+			var out []githubtest.Review
+			for _, r := range gh.Reviews(apptest.Owner, apptest.Repo, 7) {
+				if r.User == bot && strings.Contains(r.Body, "codex-review:state") {
+					out = append(out, r)
+				}
+			}
+			return out
+		}
+		issueReactions := func(id int64) []string {
+			var out []string
+			for _, r := range gh.Reactions(apptest.Owner, apptest.Repo, id) {
+				out = append(out, r.User+":"+r.Content)
+			}
+			return out
+		}
+		runOf := func(commentID int64) []githubtest.CheckRun {
+			var out []githubtest.CheckRun
+			for _, r := range gh.CheckRuns(apptest.Owner, apptest.Repo) {
+				if r.ExternalID == fmt.Sprintf("comment:%d", commentID) {
+					out = append(out, r)
+				}
+			}
+			return out
+		}
+		eyes, confused := []string{bot + ":eyes"}, []string{bot + ":confused"}
+		c.until(t, "the waiting requests acknowledged", func() bool {
+			return slices.Equal(issueReactions(second.ID), eyes) && len(runOf(second.ID)) == 1 &&
+				slices.Equal(reactionsOn(w, question.ID), eyes) && slices.Equal(issueReactions(outsider.ID), confused)
+		})
+		if n := len(posted()); n != 0 {
+			t.Fatalf("%d reviews posted while the model held the first", n)
+		}
+		queued := runOf(second.ID)[0]
+		if queued.Status != "queued" || queued.HeadSHA != apptest.HeadSHA ||
+			!strings.Contains(queued.Summary, "as soon as the review alice asked for is done") {
+			t.Errorf("the waiting review's check run: %s on %s, %q", queued.Status, queued.HeadSHA, queued.Summary)
+		}
+
+		letGo()
+		c.until(t, "both reviews posted and the question answered", func() bool {
+			return len(posted()) == 2 && len(replies(w, root.ID)) == 1 && runOf(second.ID)[0].Status == "completed"
+		})
+
+		reactionPosts := map[string]int{}
+		checkRunPosts := 0
+		for _, r := range gh.Requests() {
+			if r.Method != http.MethodPost {
+				continue
+			}
+			switch {
+			case strings.HasSuffix(r.Path, "/reactions"):
+				reactionPosts[r.Path]++
+			case strings.HasSuffix(r.Path, "/check-runs"):
+				checkRunPosts++
+			}
+		}
+		for _, p := range []string{
+			fmt.Sprintf("/repos/acme/shop/issues/comments/%d/reactions", first.ID),
+			fmt.Sprintf("/repos/acme/shop/issues/comments/%d/reactions", second.ID),
+			fmt.Sprintf("/repos/acme/shop/pulls/comments/%d/reactions", question.ID),
+			fmt.Sprintf("/repos/acme/shop/issues/comments/%d/reactions", outsider.ID),
+		} {
+			if reactionPosts[p] != 1 {
+				t.Errorf("POST %s was asked %d times, want once", p, reactionPosts[p])
+			}
+		}
+		if checkRunPosts != 2 {
+			t.Errorf("%d check runs created, want 2 (one per review)", checkRunPosts)
+		}
+		for _, id := range []int64{first.ID, second.ID} {
+			runs := runOf(id)
+			if len(runs) != 1 || runs[0].Status != "completed" || runs[0].Conclusion != "success" {
+				t.Errorf("check runs of comment %d: %+v", id, runs)
+			}
+		}
+		if got := issueReactions(first.ID); !slices.Equal(got, eyes) {
+			t.Errorf("reactions on the first request: %v", got)
+		}
+		if got := issueReactions(outsider.ID); !slices.Equal(got, confused) {
+			t.Errorf("reactions on the outsider's request: %v", got)
+		}
+		if runs := runOf(outsider.ID); len(runs) != 0 {
+			t.Errorf("the outsider's request has check runs: %+v", runs)
+		}
+		for _, r := range posted() {
+			if r.CommitID != apptest.HeadSHA {
+				t.Errorf("a review of %s, want the head %s", r.CommitID, apptest.HeadSHA)
+			}
+		}
+	})
+}

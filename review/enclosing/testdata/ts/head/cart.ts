@@ -1,0 +1,37 @@
+import { Item } from './item';
+import { log } from './log';
+
+export interface Totals {
+  net: number;
+  tax: number;
+  gross: number;
+}
+
+export class Cart {
+  private items: Item[] = [];
+
+  constructor(private readonly taxRate: number) {}
+
+  add(item: Item): void {
+    const existing = this.items.find((i) => i.sku === item.sku);
+    if (existing) {
+      existing.qty = item.qty;
+      log(`updated ${item.sku}`);
+      return;
+    }
+    this.items.push({ ...item });
+  }
+
+  totals(): Totals {
+    let net = 0;
+    for (const item of this.items) {
+      net += item.price * item.qty;
+    }
+    const tax = Math.round(net * this.taxRate);
+    return { net, tax, gross: net + tax };
+  }
+
+  clear(): void {
+    this.items = [];
+  }
+}
