@@ -317,7 +317,8 @@ func (fr *framer) hunk() error {
 		}
 	}
 	oldLeft, newLeft := h.oldLines, h.newLines
-	var prev byte // the kind of the last body line, 0 after a marker
+	var prev byte     // the kind of the last body line, 0 after a marker
+	var prevBare bool // the last body line was empty, without its ' '
 	for oldLeft > 0 || newLeft > 0 {
 		if !s.next() {
 			return fr.tooShort(s.num, &h, oldLeft, newLeft, errors.New("input ends"))
@@ -328,10 +329,10 @@ func (fr *framer) hunk() error {
 		}
 		switch {
 		case c == '\\':
-			if err := fr.marker(prev); err != nil {
+			if err := fr.marker(prev, prevBare); err != nil {
 				return err
 			}
-			prev = 0
+			prev, prevBare = 0, false
 			continue
 		case !isBodyByte(c):
 			return fr.tooShort(s.num, &h, oldLeft, newLeft, fmt.Errorf("got %q", clip(s.line)))
@@ -350,11 +351,11 @@ func (fr *framer) hunk() error {
 			}
 			newLeft--
 		}
-		prev = c
+		prev, prevBare = c, len(s.line) == 0
 	}
 	if next := s.peek(); len(next) > 0 && next[0] == '\\' && s.pos < len(s.data) {
 		s.next()
-		if err := fr.marker(prev); err != nil {
+		if err := fr.marker(prev, prevBare); err != nil {
 			return err
 		}
 	}
@@ -366,9 +367,14 @@ func (fr *framer) hunk() error {
 
 // marker records a "\ No newline at end of file" line after a line of
 // kind prev. Any text after the backslash is accepted because GNU diff
-// translates the message.
-func (fr *framer) marker(prev byte) error {
+// translates the message. A marker after a bare empty line is refused: a
+// last line without its newline holds at least one byte, so no diff tool
+// writes one, and go-diff would silently drop that line.
+func (fr *framer) marker(prev byte, bare bool) error {
 	f := fr.cur
+	if bare {
+		return fr.fail(fr.s.num, errors.New(`"\ No newline at end of file" marker after an empty line without its ' ' prefix`))
+	}
 	switch prev {
 	case '-':
 		f.oldEnded = true

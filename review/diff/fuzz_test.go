@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/codex-review/codex-review/review/diff"
@@ -36,6 +37,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		checkInvariants(t, d)
+		checkCR(t, d, data)
 	})
 }
 
@@ -65,8 +67,27 @@ func FuzzParseFilePatch(f *testing.F) {
 		if file.Status != st {
 			t.Errorf("status %q, want %q", file.Status, st)
 		}
-		checkInvariants(t, diff.New([]*diff.File{file}))
+		d := diff.New([]*diff.File{file})
+		checkInvariants(t, d)
+		checkCR(t, d, []byte(patch))
 	})
+}
+
+// checkCR fails the test when a line's content keeps the "\r" of its
+// CRLF ending. A content may still end in "\r" when the file's line does
+// ("x\r" followed by "\r\n"): then the input holds that content followed
+// by one more "\r".
+func checkCR(t *testing.T, d *diff.Diff, data []byte) {
+	t.Helper()
+	for _, f := range d.Files {
+		for _, h := range f.Hunks {
+			for _, l := range h.Lines {
+				if strings.HasSuffix(l.Content, "\r") && !bytes.Contains(data, []byte(l.Content+"\r")) {
+					t.Errorf("%s: content %q keeps the \\r of its line ending", f.Path(), l.Content)
+				}
+			}
+		}
+	}
 }
 
 // checkParseError fails the test unless err is a *ParseError pointing at
