@@ -555,8 +555,14 @@ func (q *Queue) jobFrom(row *rivertype.JobRow, args job.Job) Job {
 const waitedKey = "codex_waited"
 
 // waitedOf reads what Waiter.Waiting did for a job from its metadata; nil
-// when it was not called (or what it stored cannot be read, in which case
-// the job acknowledges itself when it runs, as it would have).
+// when it was not called, or when what is stored cannot be read or is not
+// something Waiting returns: a check run's id that is not positive, or its
+// head that is not a full lowercase commit id, both of which the review
+// would send to GitHub. The metadata comes back from the database, where
+// an older or newer version, or a hand, may have written anything, so a
+// bad record is not trusted, and never fails the job: with nil, Waiting is
+// called again (each of its steps is safe to repeat) or the job
+// acknowledges itself when it runs, as it would have.
 func waitedOf(metadata []byte) *job.Waited {
 	if len(metadata) == 0 {
 		return nil
@@ -564,10 +570,31 @@ func waitedOf(metadata []byte) *job.Waited {
 	var m struct {
 		Waited *job.Waited `json:"codex_waited"`
 	}
-	if json.Unmarshal(metadata, &m) != nil {
+	if json.Unmarshal(metadata, &m) != nil || m.Waited == nil {
 		return nil
 	}
-	return m.Waited
+	w := m.Waited
+	switch {
+	case w.CheckRunID == 0 && w.CheckHead == "":
+	case w.CheckRunID > 0 && lowerHexSHA1(w.CheckHead):
+	default:
+		return nil
+	}
+	return w
+}
+
+// lowerHexSHA1 reports whether s is a commit id as GitHub writes it: 40
+// lowercase hexadecimal digits.
+func lowerHexSHA1(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // wait acknowledges a job that has to wait (Waiter), once: what Waiting

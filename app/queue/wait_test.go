@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -50,7 +51,7 @@ func testWaitingAcknowledged(t *testing.T, ctx context.Context, databaseURL stri
 		}
 		return nil
 	}}}
-	acked := job.Waited{Reacted: true, CheckRunID: 5, CheckHead: "c0ffee"}
+	acked := job.Waited{Reacted: true, CheckRunID: 5, CheckHead: strings.Repeat("c0ffee", 7)[:40]}
 	h.waiting = func(j Job, _ Busy) (job.Waited, bool, error) {
 		if j.Args.RequestKey == "refused" {
 			return job.Waited{}, true, nil
@@ -121,5 +122,50 @@ func testWaitingAcknowledged(t *testing.T, ctx context.Context, databaseURL stri
 	}
 	if len(attempts) != 2 {
 		t.Errorf("%d reviews ran, want 2", len(attempts))
+	}
+}
+
+// TestWaitedOfDistrustsMetadata: what Waiting stored is read back from the
+// job's metadata only when it is something Waiting returns; anything else
+// reads as nothing stored (the job acknowledges itself again), never as an
+// error, and never hands the review a check run id or head to send to
+// GitHub that Waiting did not make.
+func TestWaitedOfDistrustsMetadata(t *testing.T) {
+	head := strings.Repeat("0123456789abcdef", 3)[:40]
+	for _, c := range []struct {
+		name, metadata string
+		want           *job.Waited
+	}{
+		{"no metadata", ``, nil},
+		{"not waited", `{"other":1}`, nil},
+		{"null", `{"codex_waited":null}`, nil},
+		{"reacted only", `{"codex_waited":{"reacted":true}}`, &job.Waited{Reacted: true}},
+		{"nothing done", `{"codex_waited":{}}`, &job.Waited{}},
+		{"check run", `{"codex_waited":{"reacted":true,"check_run_id":42,"check_head":"` + head + `"}}`,
+			&job.Waited{Reacted: true, CheckRunID: 42, CheckHead: head}},
+		{"unknown field ignored", `{"codex_waited":{"check_run_id":42,"check_head":"` + head + `","later":[1]}}`,
+			&job.Waited{CheckRunID: 42, CheckHead: head}},
+
+		{"not JSON", `{"codex_waited":`, nil},
+		{"not an object", `{"codex_waited":"yes"}`, nil},
+		{"array", `{"codex_waited":[{"check_run_id":42}]}`, nil},
+		{"id a string", `{"codex_waited":{"check_run_id":"42","check_head":"` + head + `"}}`, nil},
+		{"id a fraction", `{"codex_waited":{"check_run_id":4.2,"check_head":"` + head + `"}}`, nil},
+		{"id too large", `{"codex_waited":{"check_run_id":1e30,"check_head":"` + head + `"}}`, nil},
+		{"zero id with a head", `{"codex_waited":{"reacted":true,"check_head":"` + head + `"}}`, nil},
+		{"negative id", `{"codex_waited":{"reacted":true,"check_run_id":-1,"check_head":"` + head + `"}}`, nil},
+		{"id without a head", `{"codex_waited":{"check_run_id":42}}`, nil},
+		{"short head", `{"codex_waited":{"check_run_id":42,"check_head":"c0ffee"}}`, nil},
+		{"uppercase head", `{"codex_waited":{"check_run_id":42,"check_head":"` + strings.ToUpper(head) + `"}}`, nil},
+		{"long head", `{"codex_waited":{"check_run_id":42,"check_head":"` + head + head[:24] + `"}}`, nil},
+		{"head with a path", `{"codex_waited":{"check_run_id":42,"check_head":"../../../../repos/o/r/pulls/1/merge"}}`, nil},
+		{"head not hex", `{"codex_waited":{"check_run_id":42,"check_head":"` + head[:39] + `g"}}`, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := waitedOf([]byte(c.metadata))
+			if (got == nil) != (c.want == nil) || got != nil && *got != *c.want {
+				t.Errorf("waitedOf(%s) = %+v, want %+v", c.metadata, got, c.want)
+			}
+		})
 	}
 }
