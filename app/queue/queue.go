@@ -493,7 +493,16 @@ func (q *Queue) Cancel(ctx context.Context, id int64) error {
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), failedTimeout)
 	defer cancel()
-	c.Cancelled(cctx, q.jobFrom(row, args))
+	// Concurrent Cancels (two replicas, a double click) may all have read
+	// the job before any cancelled it, and all get it back cancelled: the
+	// one that records the telling in the job's row tells.
+	first, err := q.leases.ClaimCancelled(cctx, id)
+	if err != nil {
+		return fmt.Errorf("cancel job %d: %w", id, err)
+	}
+	if first {
+		c.Cancelled(cctx, q.jobFrom(row, args))
+	}
 	return nil
 }
 

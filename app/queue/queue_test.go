@@ -234,6 +234,7 @@ func TestQueue(t *testing.T) {
 		{"cancel a queued job", testCancel},
 		{"cancel a running job", testCancelRunning},
 		{"cancel a job waiting for its retry", testCancelRetryable},
+		{"concurrent cancels tell the handler once", testCancelConcurrent},
 		{"stop cancels a running job and a restart runs it again", testStopRequeues},
 		{"job of a crashed process is rescued and completes once", testRescue},
 		{"crash during the last attempt is reported once", testRescueLastAttempt},
@@ -632,6 +633,69 @@ func testCancelRetryable(t *testing.T, ctx context.Context, databaseURL string) 
 	}
 	if len(attempts) != 1 || len(failures) != 0 {
 		t.Errorf("%d attempts, failures %+v; want the one attempt, no failure", len(attempts), failures)
+	}
+}
+
+// gatedClient holds every JobGet until all the callers it waits for have
+// read the job, then lets their JobCancels run one after the other: each
+// Cancel reads the job before any cancels it, and each cancel sees what
+// the one before it did. (Cancels that overlap on Postgres may hide each
+// other's change from what they return, and so hide the race.)
+type gatedClient struct {
+	riverClient
+	arrived  sync.WaitGroup
+	cancelMu sync.Mutex
+}
+
+func (c *gatedClient) JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error) {
+	row, err := c.riverClient.JobGet(ctx, id)
+	c.arrived.Done()
+	c.arrived.Wait()
+	return row, err
+}
+
+func (c *gatedClient) JobCancel(ctx context.Context, id int64) (*rivertype.JobRow, error) {
+	c.cancelMu.Lock()
+	defer c.cancelMu.Unlock()
+	return c.riverClient.JobCancel(ctx, id)
+}
+
+// testCancelConcurrent cancels a job waiting for its retry from two callers
+// at once (the API of two replicas, a double click): both see a job that a
+// worker took before and that they are about to cancel, and the handler is
+// still told once.
+func testCancelConcurrent(t *testing.T, ctx context.Context, databaseURL string) {
+	h := &fakeHandler{review: func(context.Context, Job) error { return errors.New("model overloaded") }}
+	cfg := testConfig(t)
+	cfg.Backoff = func(int) time.Duration { return time.Hour }
+	q := newQueue(t, openDB(t, ctx, databaseURL), cfg, h)
+	events := subscribe(t, q)
+	start(t, ctx, q)
+	id := enqueue(t, ctx, q, args(7, "c0ffee", "rev_abc"))
+	waitEvent(t, ctx, events, river.EventKindJobFailed, id)
+	stop(t, ctx, q)
+
+	const callers = 2
+	gated := &gatedClient{riverClient: q.client}
+	gated.arrived.Add(callers)
+	q.client = gated
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Go(func() {
+			if err := q.Cancel(ctx, id); err != nil {
+				t.Errorf("Cancel: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := jobState(t, ctx, q, id); got != rivertype.JobStateCancelled {
+		t.Errorf("job is %s, want cancelled", got)
+	}
+	h.mu.Lock()
+	cancelled := slices.Clone(h.cancelled)
+	h.mu.Unlock()
+	if len(cancelled) != 1 || cancelled[0].ID != id {
+		t.Errorf("the handler was told %d times (%+v), want once", len(cancelled), cancelled)
 	}
 }
 

@@ -387,6 +387,36 @@ func (l *Leases) JobAttempt(ctx context.Context, jobID int64) (state string, att
 	return state, attempt, true, nil
 }
 
+// cancelToldKey is the key of River's job metadata under which
+// ClaimCancelled records that the app was told of a job's cancellation.
+const cancelToldKey = "codex_cancel_told"
+
+// ClaimCancelled records in a cancelled job's metadata that the app is
+// being told of its cancellation, and reports whether this call did: of
+// any number of calls, from any process, at most one gets true, so that
+// the app is told once. It is false for a job that is not cancelled.
+func (l *Leases) ClaimCancelled(ctx context.Context, jobID int64) (bool, error) {
+	// The update takes the row's lock; a concurrent one waits for it and
+	// then, on both databases, finds the key set.
+	q := `UPDATE river_job SET metadata = jsonb_set(metadata, '$.` + cancelToldKey + `', json('true'))
+		WHERE id = ? AND state = 'cancelled' AND json_extract(metadata, '$.` + cancelToldKey + `') IS NULL
+		RETURNING id`
+	if l.db.dialect == Postgres {
+		q = `UPDATE river_job SET metadata = jsonb_set(metadata, '{` + cancelToldKey + `}', 'true'::jsonb, true)
+			WHERE id = $1 AND state = 'cancelled' AND metadata -> '` + cancelToldKey + `' IS NULL
+			RETURNING id`
+	}
+	var id int64
+	err := l.db.sql.QueryRowContext(ctx, q, jobID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("record the cancellation of job %d: %w", jobID, err)
+	}
+	return true, nil
+}
+
 // Holder returns the arguments of the job holding the lease of key, so that
 // a job waiting for it can say what it waits for; ok is false when nobody
 // holds it.
