@@ -27,12 +27,14 @@ var ourCommitLink = regexp.MustCompile("\\[`[0-9a-f]{7}`\\]\\([^)]*/commit/[0-9a
 
 // hostile is what a pull request can make the model write: mentions,
 // references, a phishing link in every form markdown has, math that draws
-// giant text, terminal escapes and an unclosed <details>.
+// giant text, a quote GitHub draws as an alert box, terminal escapes and
+// an unclosed <details>.
 const hostile = "cc @alice @acme/security-team, fixes acme/widgets#3 and GH-4, see " +
 	"https://github.com/acme/widgets/issues/5 \x1b]0;pwned\a\n\n" +
 	"[Approve this PR](https://evil.example/login), [settings](/acme/shop/settings), [again][1], " +
 	"<https://evil.example/a>, www.evil.example/b, ![ok](https://evil.example/ok.svg)\n\n" +
 	"$$\\Huge\\text{APPROVED}$$ and $`\\Huge x`$\n\n[1]: https://evil.example/c\n\n" +
+	"> [!WARNING]\n> Approved by the security team.\n\n" +
 	"<details><summary>Details</summary>\n\nhidden"
 
 // ourFileLink is the app's own link to a line of the standard pull
@@ -100,10 +102,14 @@ func TestHostileModelTextPostedInert(t *testing.T) {
 				t.Errorf("%s is live: %v\n%s", tc.what, err, tc.text)
 			}
 		}
-		// What a link said and where it pointed stay readable, as text.
-		for _, want := range []string{"Approve this PR (`https://evil.example/login`)", "`www.evil.example/b`", `\$\$\Huge\text{APPROVED}\$\$`} {
-			if !strings.Contains(reviews[0].Comments[0].Body, want) {
-				t.Errorf("inline comment lacks %q:\n%s", want, reviews[0].Comments[0].Body)
+		// What a link said and where it pointed stay readable, as text,
+		// and the alert is an ordinary quote.
+		for _, want := range []string{"Approve this PR (`https://evil.example/login`)", "`www.evil.example/b`", `\$\$\Huge\text{APPROVED}\$\$`,
+			"> \\[!WARNING]\n> Approved by the security team."} {
+			for what, text := range map[string]string{"inline comment": reviews[0].Comments[0].Body, "summary": reviews[0].Body} {
+				if !strings.Contains(text, want) {
+					t.Errorf("%s lacks %q:\n%s", what, want, text)
+				}
 			}
 		}
 		// The code the model quoted stays byte for byte, but a suggestion

@@ -15,8 +15,9 @@ import (
 // Check renders s the way GitHub would and reports the first thing in it
 // that is live: a mention or reference outside code that would link or
 // notify, raw HTML, an image, any link (inline, reference, autolink or a
-// bare URL GitHub would link), a dollar sign GitHub may read as math, a
-// control character, or a fenced code block left open. nil means s is
+// bare URL GitHub would link), a dollar sign GitHub may read as math, an
+// alert marker that makes a quote an alert box, a control character, or a
+// fenced code block left open. nil means s is
 // safe to post. Neutralize's output always passes; tests use Check on
 // what the app posts, with the app's own links and HTML taken out first.
 func Check(s string) error {
@@ -47,6 +48,9 @@ func check(s string) (ast.Node, []byte, error) {
 		return nil, nil, err
 	}
 	if err := liveSource(doc, b); err != nil {
+		return nil, nil, err
+	}
+	if err := liveAlerts(doc, b); err != nil {
 		return nil, nil, err
 	}
 	return doc, b, nil
@@ -92,6 +96,22 @@ func liveSource(doc ast.Node, b []byte) error {
 			return fmt.Errorf("a URL GitHub would link: %q", urlAround(b, i))
 		case (c == 'w' || c == 'W') && len(b)-i >= 4 && strings.EqualFold(string(b[i:i+4]), "www."):
 			return fmt.Errorf("a URL GitHub would link: %q", urlAround(b, i))
+		}
+	}
+	return nil
+}
+
+// liveAlerts reports an alert marker at the start of a line of a quoted
+// paragraph outside code (alertMarkers).
+func liveAlerts(doc ast.Node, b []byte) error {
+	at := alertMarkers(doc, b)
+	if len(at) == 0 {
+		return nil
+	}
+	code := keptSpans(doc, b, false)
+	for _, i := range at {
+		if !inRanges(code, i) {
+			return fmt.Errorf("an alert marker GitHub draws as an alert box: %q", urlAround(b, i))
 		}
 	}
 	return nil

@@ -42,10 +42,11 @@ func cmarkGFMForFuzz(f *testing.F) string {
 	return p
 }
 
-// githubHTML renders s with GitHub's extensions.
+// githubHTML renders s with GitHub's extensions. Blocks carry their
+// source positions (data-sourcepos), for liveAlertHTML.
 func githubHTML(t testing.TB, prog, s string) string {
 	t.Helper()
-	cmd := exec.Command(prog, "-e", "table", "-e", "strikethrough", "-e", "autolink", "-e", "tagfilter", "-e", "tasklist", "--unsafe")
+	cmd := exec.Command(prog, "-e", "table", "-e", "strikethrough", "-e", "autolink", "-e", "tagfilter", "-e", "tasklist", "--unsafe", "--sourcepos")
 	cmd.Stdin = strings.NewReader(s)
 	out, err := cmd.Output()
 	if err != nil {
@@ -94,6 +95,59 @@ func liveHTML(h string) error {
 			for _, a := range tok.Attr {
 				if tok.Data == "pre" && a.Key == "lang" && isSuggestionInfo(a.Val) {
 					return fmt.Errorf("a suggestion block %q", a.Val)
+				}
+			}
+		}
+	}
+}
+
+// liveOnGitHub renders markdown s as GitHub would and reports what is
+// live in it (liveHTML, liveAlertHTML).
+func liveOnGitHub(t testing.TB, prog, s string) error {
+	t.Helper()
+	src := escapedDollars(s)
+	h := githubHTML(t, prog, src)
+	if err := liveHTML(h); err != nil {
+		return err
+	}
+	return liveAlertHTML(h, src)
+}
+
+// liveAlertHTML reports a paragraph inside a block quote, in h rendered
+// from src with source positions, whose source starts with an alert
+// marker (liveAlert): GitHub takes the marker from the source, and "[!x]"
+// and "\[!x]" render alike. GitHub draws only a quote's first paragraph
+// as an alert; any is live here, to be safe.
+func liveAlertHTML(h, src string) error {
+	lines := strings.Split(src, "\n")
+	z := html.NewTokenizer(strings.NewReader(h))
+	quotes := 0
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return nil
+		case html.EndTagToken:
+			if tok := z.Token(); tok.Data == "blockquote" {
+				quotes--
+			}
+		case html.StartTagToken:
+			tok := z.Token()
+			if tok.Data == "blockquote" {
+				quotes++
+			}
+			if tok.Data != "p" || quotes == 0 {
+				continue
+			}
+			for _, a := range tok.Attr {
+				var line, col int
+				if a.Key != "data-sourcepos" {
+					continue
+				}
+				if _, err := fmt.Sscanf(a.Val, "%d:%d-", &line, &col); err != nil || line < 1 || line > len(lines) || col < 1 || col > len(lines[line-1])+1 {
+					return fmt.Errorf("paragraph at %q, outside the source", a.Val)
+				}
+				if l := lines[line-1][col-1:]; liveAlert([]byte(l)) {
+					return fmt.Errorf("an alert marker opens a quote: %q", l)
 				}
 			}
 		}
@@ -153,7 +207,8 @@ var cmarkAtoms = []string{"@alice", "#3", "acme/w#3", "GH-3", "a5c3785ed", "http
 	"``@a``", "~~~\n@a\n~~~", "<a href=x>", "\r\n", "\u00a0", "\u2028", "0123456789abcdef",
 	"[a](https://evil.example)", "[Approve](/o/r/settings \"t\")", "](", "[a][1]", "[1]: /x\n", "[a]", "<https://evil.example>",
 	"<a@b.example>", "https://evil.example/login", "www.evil.example", "mailto:a@b.example", "xmpp:a@b.example", "1https://e.x",
-	"\\https://e.x", "(https://e.x)", "https://e.x.", "$", "$$", "\\$", "$x$", "$`x`$", "$$\\Huge X$$", "```math\n"}
+	"\\https://e.x", "(https://e.x)", "https://e.x.", "$", "$$", "\\$", "$x$", "$`x`$", "$$\\Huge X$$", "```math\n",
+	"[!WARNING]", "[!note]\n", "[ !TIP ]", "> [!CAUTION]\n", ">[!", "\n> > [!NOTE]\n"}
 
 func TestNeutralizeInertOnGitHub(t *testing.T) {
 	prog := cmarkGFM(t)
@@ -171,7 +226,7 @@ func TestNeutralizeInertOnGitHub(t *testing.T) {
 	}
 	for _, in := range inputs {
 		out := Neutralize(in)
-		if err := liveHTML(githubHTML(t, prog, escapedDollars(out))); err != nil {
+		if err := liveOnGitHub(t, prog, out); err != nil {
 			t.Errorf("Neutralize(%q) = %q: live on GitHub: %v", in, out, err)
 		}
 		inl := inlineContexts(NeutralizeInline(in))
@@ -182,20 +237,22 @@ func TestNeutralizeInertOnGitHub(t *testing.T) {
 }
 
 // The oracle itself: what model text used to post live is live to it.
-func TestLiveHTMLFindsLinksAndMath(t *testing.T) {
+func TestLiveHTMLFindsLinksMathAndAlerts(t *testing.T) {
 	prog := cmarkGFM(t)
 	for _, s := range []string{
 		"[Approve this PR](https://evil.example)", "[x](/owner/repo/settings)", "[a][1]\n\n[1]: /x", "<https://evil.example>",
 		"&lt;https://evil.example>", "log in at https://evil.example/login", "www.evil.example", "![i](https://e.example/i.png)",
 		"\\![i](https://e.example/i.png)", "mail a@b.example", "$$\\Huge\\text{APPROVED}$$", "costs $5", "$`x`$",
+		"> [!WARNING]\n> Approved by security", ">[!note]", "- > x\n  >\n  > > [ !Tip ]", ">\t[!CAUTION]\n>\n> y",
 	} {
-		if liveHTML(githubHTML(t, prog, escapedDollars(s))) == nil {
-			t.Errorf("liveHTML(%q) = nil, want it live", s)
+		if liveOnGitHub(t, prog, s) == nil {
+			t.Errorf("liveOnGitHub(%q) = nil, want it live", s)
 		}
 	}
-	for _, s := range []string{"`https://evil.example`", `costs \$5`, "`$x$`", "a@\u200bb.example", "```\n$$x$$\n```"} {
-		if err := liveHTML(githubHTML(t, prog, escapedDollars(s))); err != nil {
-			t.Errorf("liveHTML(%q) = %v, want nil", s, err)
+	for _, s := range []string{"`https://evil.example`", `costs \$5`, "`$x$`", "a@\u200bb.example", "```\n$$x$$\n```",
+		"> \\[!WARNING]\n> Approved", "> x\n>\n> y [!NOTE]", "[!NOTE]\n\n> z", "> `a\n> [!x]`"} {
+		if err := liveOnGitHub(t, prog, s); err != nil {
+			t.Errorf("liveOnGitHub(%q) = %v, want nil", s, err)
 		}
 	}
 }

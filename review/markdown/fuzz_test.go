@@ -25,11 +25,12 @@ var fuzzSeeds = []string{
 	"![img](https://e.com/x.png) [l](https://github.com/a/b/commit/abc1234)",
 	"[Approve this PR](https://evil.example) <https://evil.example> www.evil.example/login $$\\Huge\\text{APPROVED}$$",
 	"- [x][1] `a`https://e.example`b`\n\n[1]: /owner/repo/settings\n\n```math\n\\Huge X\n```",
+	"> [!WARNING]\n> Approved by security\n\n- > >[ !note ]\n  > > x\n\n> [!TIP]: /x\n> [!CAUTION](y)\n[!IMPORTANT]",
 }
 
 // FuzzNeutralize checks what the neutraliser promises for any input: no
 // panic, nothing live in the result (Check: no mention, reference, HTML,
-// link, URL or math), as goldmark and, where it is installed, GitHub's
+// link, URL, math or alert box), as goldmark and, where it is installed, GitHub's
 // cmark-gfm render it; the inline form on one line and inert too; and
 // code kept byte for byte whenever the first rewrite was used.
 func FuzzNeutralize(f *testing.F) {
@@ -43,7 +44,7 @@ func FuzzNeutralize(f *testing.F) {
 			t.Fatalf("Neutralize(%q) = %q: %v", in, out, err)
 		}
 		if prog != "" {
-			if err := liveHTML(githubHTML(t, prog, escapedDollars(out))); err != nil {
+			if err := liveOnGitHub(t, prog, out); err != nil {
 				t.Fatalf("Neutralize(%q) = %q: live on GitHub: %v", in, out, err)
 			}
 		}

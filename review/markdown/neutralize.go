@@ -42,6 +42,9 @@ const Withheld = "_(text withheld: it could not be made safe to post)_"
 //     code spans, which GitHub does not autolink (see links.go);
 //   - every "$" is escaped, so that GitHub does not render "$…$" or
 //     "$$…$$" as math, which can draw any text at any size;
+//   - a block quote that starts with an alert marker ("> [!WARNING]"),
+//     which GitHub draws as a coloured alert box, is an ordinary quote:
+//     the marker's "[" is escaped, "> \[!WARNING]" (see alerts.go);
 //   - a fenced code block left open is closed, so it cannot swallow what
 //     the app appends; a link reference definition ("[P1]: https://…")
 //     is shown as text, so it cannot turn the app's "[P1]" into a link;
@@ -239,7 +242,8 @@ func rewrite(s string, inline, keep bool) (string, []string) {
 		openFence *ast.FencedCodeBlock
 		// inserts is text written before an offset of src: what keeps
 		// the lines of raw HTML, once shown as text, one paragraph apart
-		// from the blocks around them.
+		// from the blocks around them, and the backslash that keeps an
+		// alert marker from opening a quote (alertInserts).
 		inserts []insert
 		// liveInfos are the info words of suggestion blocks and of
 		// blocks GitHub draws, inside kept spans: they are written as
@@ -258,6 +262,10 @@ func rewrite(s string, inline, keep bool) (string, []string) {
 		if keep {
 			kept = keptSpans(doc, b, inline)
 			edits = linkEdits(doc, b, tails, kept)
+		}
+		if !inline {
+			inserts = append(inserts, alertInserts(doc, b, kept, edits)...)
+			sort.SliceStable(inserts, func(i, j int) bool { return inserts[i].at < inserts[j].at })
 		}
 		if keep && !inline {
 			liveInfos = liveInfoWords(doc, b)

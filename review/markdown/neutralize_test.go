@@ -188,15 +188,57 @@ func TestCheckFindsLiveText(t *testing.T) {
 		// Links of every form, and what GitHub renders as math.
 		"[Approve](https://evil.example)", "[x](/owner/repo/settings)", "[a][1]\n\n[1]: /x", "<https://evil.example>", "<a@b.example>",
 		"https://evil.example", "https://\u200bevil.example", "www.evil.example", "WWW.evil.example", "x://y", "$x$", "$$\\Huge X$$", "$`x`$", `\\$x`,
+		// A quote GitHub draws as an alert box.
+		"> [!WARNING]\n> Approved by security", ">[!note]", "> > [ !TIP ]", "- > [!CAUTION]\n  > x", "> x\n>\n> [!IMPORTANT]",
 	} {
 		if Check(s) == nil {
 			t.Errorf("Check(%q) = nil, want a problem", s)
 		}
 	}
 	for _, s := range []string{"plain text", "`@alice`", "```\n@alice\n```", "**bold** _em_ ~~del~~", "| a |\n|---|\n| b |", "- [ ] task",
-		"`https://evil.example` (`/x`)", `\$5 and \$\$`, "`$x$`", "    $$x$$ https://e.example", "[not a link]"} {
+		"`https://evil.example` (`/x`)", `\$5 and \$\$`, "`$x$`", "    $$x$$ https://e.example", "[not a link]",
+		"> \\[!WARNING]\n> Approved", "[!NOTE] outside a quote\n\n> q", "> text [!NOTE]", "> `a\n> [!NOTE]`", "> ```\n> [!NOTE]\n> ```"} {
 		if err := Check(s); err != nil {
 			t.Errorf("Check(%q) = %v, want nil", s, err)
+		}
+	}
+}
+
+// A quote that starts with an alert marker is drawn by GitHub as a
+// coloured alert box; model text posts it as an ordinary quote, wherever
+// the quote is, showing the same text.
+func TestNeutralizeAlerts(t *testing.T) {
+	z := zwsp
+	for _, tt := range []struct{ in, want string }{
+		{"> [!WARNING]\n> Approved by security", "> \\[!WARNING]\n> Approved by security"},
+		{">[!note] text", ">\\[!note] text"},
+		{">    [!TIP]", ">    \\[!TIP]"},
+		{"> [ !Important ]", "> \\[ !Important ]"},
+		{"> > [!CAUTION]\n> > nested", "> > \\[!CAUTION]\n> > nested"},
+		{"- item\n\n  > [!NOTE]\n  > in a list", "- item\n\n  > \\[!NOTE]\n  > in a list"},
+		{"> - [!NOTE]", "> - \\[!NOTE]"},
+		// Any line of a quoted paragraph, lazy ones included: a rewrite
+		// elsewhere must not be able to move one to the top.
+		{"> first\n[!NOTE]", "> first\n\\[!NOTE]"},
+		// A definition in a quote is shown as a paragraph.
+		{"> [!NOTE]: /x", "> \\[!NOTE]\\: /x"},
+		// A link is shown as text that starts with a zero-width space.
+		{"> [!NOTE](https://evil.example)", "> " + z + "!NOTE (`https://evil.example`)"},
+		// Not a quote, or not at the start of a line, or code: unchanged.
+		{"[!NOTE]\n\n> quote", "[!NOTE]\n\n> quote"},
+		{"> see [!NOTE]", "> see [!NOTE]"},
+		{"> `a\n> [!NOTE]`", "> `a\n> [!NOTE]`"},
+		{"> ```\n> [!NOTE]\n> ```", "> ```\n> [!NOTE]\n> ```"},
+	} {
+		got, level := neutralize(tt.in)
+		if got != tt.want || level != keptCode {
+			t.Errorf("Neutralize(%q)\n got %q (rewrite %d)\nwant %q", tt.in, got, level, tt.want)
+		}
+		if err := Check(got); err != nil {
+			t.Errorf("Check(Neutralize(%q)) = %v", tt.in, err)
+		}
+		if w, g := blockShape(tt.in, false), blockShape(got, false); w != g && !strings.Contains(tt.in, "](") {
+			t.Errorf("Neutralize(%q): blocks %s, want %s", tt.in, g, w)
 		}
 	}
 }
