@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/codex-review/codex-review/app/apptest"
 	"github.com/codex-review/codex-review/app/ghretry"
@@ -117,6 +118,18 @@ func TestHostileModelTextPostedInert(t *testing.T) {
 		// suggestion field, checked to fit the lines, is.
 		if !strings.Contains(reviews[0].Comments[0].Body, "```text\nq := db.Query(\"@keep #1\", name)\n```") {
 			t.Errorf("quoted code changed or still a suggestion:\n%s", reviews[0].Comments[0].Body)
+		}
+		// Annotations are plain text on GitHub: the model's text is shown as
+		// written (the neutraliser's escapes would show as backslashes),
+		// without control characters, within GitHub's limits.
+		if len(run.Annotations) != 2 {
+			t.Errorf("annotations = %+v, want one per finding", run.Annotations)
+		}
+		for _, a := range run.Annotations {
+			if strings.ContainsAny(a.Title+a.Message, "\x1b\a\u200b") || utf8.RuneCountInString(a.Title) > githubtest.MaxAnnotationTitleChars ||
+				len(a.Message) > githubtest.MaxAnnotationBytes || !strings.Contains(a.Message, "> [!WARNING]\n> Approved by the security team.") {
+				t.Errorf("annotation %q: %q", a.Title, a.Message)
+			}
 		}
 		if !strings.Contains(reviews[0].Body, "<!-- codex-review:state=") {
 			t.Errorf("state marker missing:\n%s", reviews[0].Body)

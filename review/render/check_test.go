@@ -72,3 +72,24 @@ func TestCheckLimits(t *testing.T) {
 		}
 	}
 }
+
+// Annotations are shown by GitHub as plain text: the model's words go as
+// written, markdown and all (neutralising would show its escapes as
+// backslashes and mark nothing less live), with the control characters
+// stripped as everywhere, within the limits: 255 characters of title,
+// however many bytes they take, and a message of bounded bytes.
+func TestAnnotationsArePlainText(t *testing.T) {
+	body := "> [!WARNING]\n> Approved by @security, see [this](https://evil.example) \x1b[2J\u202e$x$"
+	f := rev(finding.Security, 1, "[P1] "+strings.Repeat("é", 400)+"\x07", body, "a.go", 3, 4, 0.9, "f", inSummary("a.go", "x"))
+	out := Check(result(finding.CorrectnessBad, "x", 0.5, f), CheckOptions{})
+	if len(out.Annotations) != 1 {
+		t.Fatalf("annotations %+v", out.Annotations)
+	}
+	a := out.Annotations[0]
+	if want := "> [!WARNING]\n> Approved by @security, see [this](https://evil.example) [2J$x$"; a.Message != want {
+		t.Errorf("message %q, want %q", a.Message, want)
+	}
+	if n := utf8.RuneCountInString(a.Title); n > maxAnnotationTitle || !strings.HasPrefix(a.Title, "[P1] éé") || !strings.HasSuffix(a.Title, "é…") {
+		t.Errorf("title %q (%d characters)", a.Title, n)
+	}
+}
