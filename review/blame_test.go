@@ -7,6 +7,7 @@ import (
 
 	"github.com/codex-review/codex-review/review"
 	"github.com/codex-review/codex-review/review/finding"
+	"github.com/codex-review/codex-review/review/markdown"
 	"github.com/codex-review/codex-review/review/model/modeltest"
 	"github.com/codex-review/codex-review/review/sandbox"
 )
@@ -156,7 +157,30 @@ func TestBlamedTestNamesAreCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rest := strings.ReplaceAll(res.Verdict.Explanation, "`"+name+"`", ""); strings.Contains(rest, name) {
-		t.Errorf("the verdict names the test outside code: %q", res.Verdict.Explanation)
+	quoted := markdown.CodeSpan(name)
+	named := func(what, text string) {
+		t.Helper()
+		if !strings.Contains(text, quoted) {
+			t.Errorf("%s does not name the test as code (%s): %q", what, quoted, text)
+		}
+		if rest := strings.ReplaceAll(text, quoted, ""); strings.Contains(rest, name) {
+			t.Errorf("%s names the test outside code: %q", what, text)
+		}
+	}
+	named("the verdict", res.Verdict.Explanation)
+	blamed := 0
+	for _, f := range res.Findings {
+		if f.Category != string(finding.Tests) {
+			continue
+		}
+		blamed++
+		named("the finding's title", f.Title)
+		// The body quotes the test's output after its first paragraph, in
+		// a fenced block.
+		first, _, _ := strings.Cut(f.Body, "\n\n")
+		named("the finding's first paragraph", first)
+	}
+	if blamed != 1 {
+		t.Errorf("%d findings blame the test, want 1: %+v", blamed, res.Findings)
 	}
 }

@@ -10,25 +10,39 @@ import (
 // Names and versions come from the pull request's manifests and
 // lockfiles, so a vulnerability finding shows them as code: a version
 // "[Approve](https://evil.example/x)" must not become a link, nor a name
-// with "@team" a mention, once the finding is posted.
+// with "@team" a mention, once the finding is posted. They must still be
+// shown: the title names the package and the version it moves to, the
+// body both versions as well.
 func TestFindingsQuoteNamesAndVersions(t *testing.T) {
-	hostile := []string{"[Approve](https://evil.example/x)", "@acme/team", "x*y*z"}
+	name, from, to := "[Approve](https://evil.example/x)", "@acme/team", "x*y*z"
+	hostile := []string{name, from, to}
 	rep := &Report{Changes: []Change{{
-		Ecosystem: NPM, Name: hostile[0], From: hostile[1], To: hostile[2], Change: Downgraded, Direct: true, Path: "package.json", Line: 3,
+		Ecosystem: NPM, Name: name, From: from, To: to, Change: Downgraded, Direct: true, Path: "package.json", Line: 3,
 		Vulnerabilities: []Vulnerability{{ID: "GHSA-1", Severity: SeverityHigh}},
 	}}}
 	fs := rep.Findings(nil)
 	if len(fs) != 1 {
 		t.Fatalf("findings: %+v", fs)
 	}
-	for _, text := range []string{fs[0].Title, fs[0].Body} {
-		rest := text
+	for _, c := range []struct {
+		what, text string
+		shown      []string
+	}{
+		{"title", fs[0].Title, []string{name, to}},
+		{"body", fs[0].Body, []string{name, from, to}},
+	} {
+		for _, s := range c.shown {
+			if !strings.Contains(c.text, markdown.CodeSpan(s)) {
+				t.Errorf("the %s does not show %q as code (%s): %q", c.what, s, markdown.CodeSpan(s), c.text)
+			}
+		}
+		rest := c.text
 		for _, h := range hostile {
 			rest = strings.ReplaceAll(rest, markdown.CodeSpan(h), "")
 		}
 		for _, h := range hostile {
 			if strings.Contains(rest, h) {
-				t.Errorf("%q is not shown as code in %q", h, text)
+				t.Errorf("the %s shows %q outside code: %q", c.what, h, c.text)
 			}
 		}
 	}
