@@ -33,7 +33,7 @@ func testBlame(d *diff.Diff, tests *sandbox.Result) []finding.Finding {
 		return nil
 	}
 	base := shortCommit(tests.Base.Commit)
-	same := fmt.Sprintf("(same command %s, same sandbox and limits)", codeQuote(tests.Command))
+	same := fmt.Sprintf("(same command %s, same sandbox and limits)", markdown.CodeSpan(tests.Command))
 	broken := tests.Base.Broken
 	mk := func(title, body, test string) finding.Finding {
 		path, line := blameLocation(d, test, tests.OutputTail)
@@ -52,23 +52,23 @@ func testBlame(d *diff.Diff, tests *sandbox.Result) []finding.Finding {
 		if tests.Status == sandbox.StatusTimedOut {
 			verb = "time out"
 		}
-		return []finding.Finding{mk("This change makes "+codeQuote(tests.Command)+" "+verb,
+		return []finding.Finding{mk("This change makes "+markdown.CodeSpan(tests.Command)+" "+verb,
 			fmt.Sprintf("The test command %ss with this change and passes on the base commit %s %s.", verb, base, same), "")}
 	case len(broken) <= maxBlamedTests:
 		var out []finding.Finding
 		for _, name := range broken {
-			body := fmt.Sprintf("%s fails with this change and passes on the base commit %s %s.", codeQuote(name), base, same)
+			body := fmt.Sprintf("%s fails with this change and passes on the base commit %s %s.", markdown.CodeSpan(name), base, same)
 			if ex := excerpt(tests.OutputTail, name); ex != "" {
 				body += "\n\n" + ex
 			}
-			out = append(out, mk("This change breaks "+codeQuote(name), body, name))
+			out = append(out, mk("This change breaks "+markdown.CodeSpan(name), body, name))
 		}
 		return out
 	default:
 		var b strings.Builder
 		fmt.Fprintf(&b, "These tests fail with this change and pass on the base commit %s %s:", base, same)
 		for _, name := range broken {
-			b.WriteString("\n- " + codeQuote(name))
+			b.WriteString("\n- " + markdown.CodeSpan(name))
 		}
 		return []finding.Finding{mk(fmt.Sprintf("This change breaks %d tests", len(broken)), b.String(), broken[0])}
 	}
@@ -83,7 +83,7 @@ func blameVerdict(v *Verdict, tests *sandbox.Result) {
 	what := "the test command"
 	if n := len(tests.Base.Broken); n == 1 {
 		// The name comes from the pull request's test output.
-		what = codeQuote(tests.Base.Broken[0])
+		what = markdown.CodeSpan(tests.Base.Broken[0])
 	} else if n > 1 {
 		what = strconv.Itoa(n) + " tests"
 	}
@@ -242,12 +242,9 @@ func excerpt(output, test string) string {
 	return ""
 }
 
-// codeQuote renders s as a markdown code span that s cannot end.
-func codeQuote(s string) string { return markdown.CodeSpan(s) }
-
 func shortCommit(sha string) string {
 	if len(sha) > 7 {
 		sha = sha[:7]
 	}
-	return codeQuote(sha)
+	return markdown.CodeSpan(sha)
 }

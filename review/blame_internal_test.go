@@ -30,16 +30,3 @@ func TestIsTestFile(t *testing.T) {
 		}
 	}
 }
-
-func TestCodeQuote(t *testing.T) {
-	for in, want := range map[string]string{
-		"TestA":     "`TestA`",
-		"a`b":       "``a`b``",
-		"`edge`":    "`` `edge` ``",
-		"two\nline": "`two line`",
-	} {
-		if got := codeQuote(in); got != want {
-			t.Errorf("codeQuote(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

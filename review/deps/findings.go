@@ -65,6 +65,9 @@ func priority(vs []Vulnerability) finding.Priority {
 	return p
 }
 
+// title and body show every name and version, which come from the pull
+// request's files, as a code span (markdown.CodeSpan): the posted finding
+// cannot turn them into a link or a mention.
 func title(c Change) string {
 	ids := make([]string, 0, len(c.Vulnerabilities))
 	for _, v := range c.Vulnerabilities {
@@ -73,17 +76,17 @@ func title(c Change) string {
 	if len(ids) > 3 {
 		ids = append(ids[:3], fmt.Sprintf("%d more", len(ids)-3))
 	}
-	return fmt.Sprintf("%s %s has known vulnerabilities (%s)", code(c.Name), code(c.To), strings.Join(ids, ", "))
+	return fmt.Sprintf("%s %s has known vulnerabilities (%s)", markdown.CodeSpan(c.Name), markdown.CodeSpan(c.To), strings.Join(ids, ", "))
 }
 
 func body(c Change) string {
 	var b strings.Builder
 	verb := map[Kind]string{Added: "adds", Upgraded: "upgrades", Downgraded: "downgrades"}[c.Change]
-	fmt.Fprintf(&b, "This change %s a %s dependency %s", verb, c.Reach(), code(c.Name))
+	fmt.Fprintf(&b, "This change %s a %s dependency %s", verb, c.Reach(), markdown.CodeSpan(c.Name))
 	if c.From != "" {
-		fmt.Fprintf(&b, " from %s", code(c.From))
+		fmt.Fprintf(&b, " from %s", markdown.CodeSpan(c.From))
 	}
-	fmt.Fprintf(&b, " to %s (%s), a version with known vulnerabilities: ", code(c.To), c.Ecosystem)
+	fmt.Fprintf(&b, " to %s (%s), a version with known vulnerabilities: ", markdown.CodeSpan(c.To), c.Ecosystem)
 	for i, v := range c.Vulnerabilities {
 		if i > 0 {
 			b.WriteString("; ")
@@ -97,23 +100,19 @@ func body(c Change) string {
 			fmt.Fprintf(&b, ", %q", truncateRunes(s, 160))
 		}
 		if v.Fixed != "" {
-			fmt.Fprintf(&b, ", first fixed in %s", code(v.Fixed))
+			fmt.Fprintf(&b, ", first fixed in %s", markdown.CodeSpan(v.Fixed))
 		} else {
 			b.WriteString(", no fixed version yet")
 		}
 	}
 	b.WriteString(".")
 	if fix := fixVersion(c); fix != "" {
-		fmt.Fprintf(&b, " Use %s or later.", code(fix))
+		fmt.Fprintf(&b, " Use %s or later.", markdown.CodeSpan(fix))
 	} else if c.Change == Downgraded && c.From != "" {
-		fmt.Fprintf(&b, " Keep %s unless the downgrade is deliberate.", code(c.From))
+		fmt.Fprintf(&b, " Keep %s unless the downgrade is deliberate.", markdown.CodeSpan(c.From))
 	}
 	return b.String()
 }
-
-// code shows a name or version from the pull request's files as a code
-// span, which the posted finding cannot turn into a link or a mention.
-func code(s string) string { return markdown.CodeSpan(s) }
 
 // fixVersion is the lowest version that fixes every advisory: the highest
 // of their first fixed versions, "" when one has no fix or they cannot be

@@ -42,6 +42,7 @@ func TestCodeSpan(t *testing.T) {
 		{"a`b", "``a`b``"},
 		{"`x", "`` `x ``"},
 		{"x``", "``` x`` ```"},
+		{"`edge`", "`` `edge` ``"},
 		{"\x1b[31mred\x07", "`[31mred`"},
 	}
 	for _, tt := range tests {
