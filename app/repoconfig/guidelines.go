@@ -28,7 +28,8 @@ const guidelinesTitle = "review guidelines"
 // MaxGuidelinesSize, cut at a line boundary. It returns "" when there is no
 // such section.
 func ReviewGuidelines(agentsMD string) string {
-	lines := strings.Split(strings.ReplaceAll(strings.ReplaceAll(agentsMD, "\r\n", "\n"), "\r", "\n"), "\n")
+	// Split as markdown.Headings does, so that its line numbers index lines.
+	lines := strings.Split(markdown.NormalizeNewlines(agentsMD), "\n")
 	heads := markdown.Headings(agentsMD)
 	for i, h := range heads {
 		if h.Level != 2 || !isGuidelinesTitle(h.Text) {

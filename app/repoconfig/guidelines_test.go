@@ -43,6 +43,7 @@ func TestReviewGuidelines(t *testing.T) {
 		{"first section wins", "## Review guidelines\nfirst\n## Review guidelines\nsecond\n", "first"},
 		{"empty section", "## Review guidelines\n\n## Next\nx\n", ""},
 		{"crlf", "## Review guidelines\r\nline one\r\nline two\r\n## Next\r\n", "line one\nline two"},
+		{"lone cr and mixed ends", "# Doc\r## Review guidelines\rline one\r\n\rline two\n## Next\rafter\r", "line one\n\nline two"},
 		{"hashtag line is text", "## Review guidelines\n#tag is text\nend\n", "#tag is text\nend"},
 	}
 	for _, tt := range tests {
