@@ -197,3 +197,51 @@ func TestDismissedNitDoesNotHideWorseFindingBesideIt(t *testing.T) {
 		}
 	})
 }
+
+// A "@codex suggest" answer whose fix is longer than a comment may be:
+// the reply must not offer a suggestion cut at GitHub's size limit (it
+// would commit half a fix, and the cut note would be part of the code);
+// it leaves the suggestion out and says why.
+func TestThreadSuggestionTooLongIsNotCut(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, databaseURL string) {
+		w := apptest.New(t)
+		w.AddStandardPR(nil)
+		w.GitHub.SetPermission(apptest.Owner, apptest.Repo, bob, "write")
+		review := apptest.SecurityFinds(apptest.Injection(14))
+		huge := injectionFix + strings.Repeat("\n\t// "+strings.Repeat("pad ", 20), 1000)
+		w.SetAnswer(func(area string, req modeltest.Request) finding.Output {
+			if !isThread(req) {
+				return review(area, req)
+			}
+			return finding.Output{OverallCorrectness: finding.CorrectnessBad, OverallConfidenceScore: 0.8,
+				OverallExplanation: "Bind the name.",
+				Findings: []finding.Finding{{Title: "Use a placeholder", Body: "Bind it.", Priority: 1, ConfidenceScore: 0.9, Category: "security",
+					CodeLocation: finding.CodeLocation{AbsoluteFilePath: "store/users.go", LineRange: finding.LineRange{Start: 14, End: 14}},
+					Suggestion:   huge}}}
+		})
+		c := startConvo(t, w, databaseURL)
+		c.issueComment(t, "alice", "OWNER", "@codex review")
+		c.waitWrite(t, "/pulls/7/reviews")
+		posted := w.GitHub.ReviewComments(apptest.Owner, apptest.Repo, 7)
+		if len(posted) != 1 {
+			t.Fatalf("the review's comments: %+v", posted)
+		}
+		root := posted[0].ID
+
+		c.ask(t, bob, root, "@codex suggest")
+		c.waitWrite(t, "/pulls/7/comments")
+		rs := replies(w, root)
+		if len(rs) != 1 {
+			t.Fatalf("%d replies, want 1", len(rs))
+		}
+		body := rs[0].Body
+		for _, s := range suggestionBlocks(body) {
+			if strings.TrimSuffix(s, "\n") != huge {
+				t.Errorf("the reply offers a cut suggestion (%d of %d bytes) for one-click commit:\n%.300s…%s", len(s), len(huge), s, s[max(0, len(s)-200):])
+			}
+		}
+		if !strings.Contains(body, "Bind the name.") || !strings.Contains(body, "No committable suggestion") {
+			t.Errorf("the reply does not answer and say why there is no suggestion:\n%.2000s", body)
+		}
+	})
+}

@@ -48,9 +48,25 @@ type ThreadReply struct {
 	Note string
 }
 
+// tooLongNote replaces a reply's note when its suggestion is left out for
+// its size.
+const tooLongNote = "No committable suggestion: the model's fix is longer than a GitHub comment may be."
+
 // Reply renders a thread reply: the hidden marker, the answer (escaped as
 // finding text is), the suggestion block, and the note in small print.
+// The reply stays within MaxBodyChars: a suggestion that would not fit is
+// left out, with a note saying so, rather than cut (GitHub would offer
+// the cut half for one-click commit).
 func (r ThreadReply) Reply() string {
+	out := r.reply()
+	if len(out) > MaxBodyChars && r.Suggestion != "" {
+		r.Suggestion, r.Note = "", tooLongNote
+		out = r.reply()
+	}
+	return out
+}
+
+func (r ThreadReply) reply() string {
 	var b strings.Builder
 	if m := AnswerMarker(r.Answers); m != "" {
 		b.WriteString(m)

@@ -131,3 +131,20 @@ func TestThreadReplyRefusesControlCharactersInSuggestion(t *testing.T) {
 		t.Errorf("a clean CRLF suggestion was not offered:\n%s", out)
 	}
 }
+
+// A suggestion too long for a comment is left out, with a note that says
+// so, rather than cut by the poster at GitHub's limit.
+func TestThreadReplyLeavesOutSuggestionThatCannotFit(t *testing.T) {
+	fix := strings.Repeat("x := 1 // padding the fix\n", 3000)
+	got := ThreadReply{Answers: 5, Text: "Bind it.", Suggestion: fix, Note: "Suggestion for line 3 of a.go; check it before committing."}.Reply()
+	if len(got) > MaxBodyChars || strings.Contains(got, "```suggestion") || !strings.Contains(got, tooLongNote) || !strings.Contains(got, "Bind it.") {
+		t.Errorf("reply (%d bytes):\n%.500s", len(got), got)
+	}
+	if ids := Answers(got); len(ids) != 1 || ids[0] != 5 {
+		t.Errorf("answer marker = %v", ids)
+	}
+	small := ThreadReply{Answers: 5, Text: "Bind it.", Suggestion: "x := 1\n"}.Reply()
+	if !strings.Contains(small, "```suggestion\nx := 1\n```") {
+		t.Errorf("a fix that fits is left out:\n%s", small)
+	}
+}
