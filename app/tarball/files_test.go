@@ -1,7 +1,9 @@
 package tarball
 
 import (
+	"bytes"
 	"context"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -53,5 +55,51 @@ func TestFilesStopsReadingOnceEveryFileIsFound(t *testing.T) {
 	got, err := (&Fetcher{Repos: client.Repositories}).Files(context.Background(), "o", "r", testSHA, []string{"a.go"})
 	if err != nil || string(got["a.go"]) != "package a\n" {
 		t.Errorf("files = %q, %v", got, err)
+	}
+}
+
+// TestTreeReadFiles reads files from an unpacked tree and gets what
+// Fetcher.Files reads from the same archive: links, including a linked
+// directory, are not followed, big files and unclean paths are left out.
+func TestTreeReadFiles(t *testing.T) {
+	big := strings.Repeat("x", MaxFileBytes+1)
+	data := archive(t, dir("o-r-0123456/"), dir("o-r-0123456/src/"),
+		file("o-r-0123456/src/a.go", "package a\n"),
+		symlink("o-r-0123456/src/link.go", "a.go"),
+		symlink("o-r-0123456/lib", "src"),
+		file("o-r-0123456/src/big.txt", big),
+		file("o-r-0123456/src/b.go", "package b\n"),
+		file("o-r-0123456/README.md", "read me\n"))
+	paths := []string{"src/a.go", "src/b.go", "src/link.go", "lib/a.go", "lib", "src", "src/big.txt", "missing.go", "src/../README.md",
+		"./README.md", "/README.md", "../README.md", "README.md/x", "src/a.go/", ""}
+	dest := t.TempDir()
+	tree, err := Unpack(bytes.NewReader(data), dest, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tree.ReadFiles(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]byte{"src/a.go": []byte("package a\n"), "src/b.go": []byte("package b\n")}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("files = %q, want %q", got, want)
+	}
+	client, _ := fakeGitHub(t, data, false)
+	fromArchive, err := (&Fetcher{Repos: client.Repositories}).Files(context.Background(), "o", "r", testSHA, paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, fromArchive) {
+		t.Errorf("the tree gives %q, the archive %q", got, fromArchive)
+	}
+	if got, err := tree.ReadFiles([]string{"README.md"}); err != nil || string(got["README.md"]) != "read me\n" {
+		t.Errorf("README.md = %q, %v", got, err)
+	}
+	if got, err := (&Tree{Dir: filepath.Join(dest, "gone")}).ReadFiles([]string{"a.go"}); err == nil {
+		t.Errorf("a removed tree gave %q", got)
+	}
+	if got, err := tree.ReadFiles(nil); err != nil || len(got) != 0 {
+		t.Errorf("no paths: %q, %v", got, err)
 	}
 }
