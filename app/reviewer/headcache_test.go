@@ -3,10 +3,14 @@ package reviewer
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/codex-review/codex-review/app/tarball"
 )
 
 func TestHeadCacheReadsOnlyWhatItLacks(t *testing.T) {
@@ -81,5 +85,49 @@ func TestHeadCacheIsBounded(t *testing.T) {
 		if len(c.heads) > maxCachedHeads {
 			t.Fatalf("%d heads cached, limit %d", len(c.heads), maxCachedHeads)
 		}
+	}
+}
+
+// filesAtCounter is a PullRequestSource whose only read is FilesAt.
+type filesAtCounter struct {
+	PullRequestSource
+	asked [][]string
+}
+
+func (f *filesAtCounter) FilesAt(_ context.Context, _ string, paths []string) (map[string][]byte, error) {
+	f.asked = append(f.asked, slices.Clone(paths))
+	return map[string][]byte{"a.go": []byte("package a // from GitHub")}, nil
+}
+
+// TestHeadFilesReadTheTestedTree reads the head's files from the tree the
+// tests ran on, and from GitHub only when there is no tree or it cannot
+// be read.
+func TestHeadFilesReadTheTestedTree(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.go"), []byte("package a // from the tree"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		tree  *tarball.Tree
+		want  string
+		calls int
+	}{
+		{"tree", &tarball.Tree{Dir: dir}, "package a // from the tree", 0},
+		{"no tree", nil, "package a // from GitHub", 1},
+		{"tree gone", &tarball.Tree{Dir: filepath.Join(dir, "gone")}, "package a // from GitHub", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := &filesAtCounter{}
+			h := headFiles{src: src, key: headKey{"acme/shop", "1111"}, cache: &headCache{}, tree: tt.tree}
+			got, err := h.HeadFiles(context.Background(), []string{"a.go", "missing.go"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got["a.go"]) != tt.want || len(got) != 1 || len(src.asked) != tt.calls {
+				t.Errorf("files = %q after %d reads from GitHub; want %q after %d", got, len(src.asked), tt.want, tt.calls)
+			}
+		})
 	}
 }

@@ -712,7 +712,6 @@ func (t *task) review(ctx context.Context) error {
 	learnings := t.rememberedGuidelines(ctx, cfg.Model.Name)
 	guidelines := joinNonEmpty(rules.GuidelinesInstructions(), learnings)
 	opt.Instructions = joinNonEmpty(opt.Instructions, learnings, requesterWords(j))
-	opt.Head = headFiles{src: t.pr, key: headKey{strings.ToLower(j.Repo), head}, cache: &t.w.heads}
 	req := request{Focus: opt.Focus, Words: j.Instructions, Config: cfg, Guidelines: guidelines, Model: t.w.modelName(cfg.Model.Name), Sandbox: j.Sandbox}
 	if j.Source == job.Comment && !j.Fresh {
 		// The same request for the same commit gets the same review: link
@@ -764,10 +763,16 @@ func (t *task) review(ctx context.Context) error {
 	}
 
 	// Tests run before the model, so that failures can inform the bugs
-	// pass.
-	if opt.Tests, err = t.runTests(ctx, cfg, pr, head); err != nil {
+	// pass. The head's tree they ran on stays until the review ends: it
+	// serves the code around the hunks, so the head is downloaded once.
+	var tree *tarball.Tree
+	if opt.Tests, tree, err = t.runTests(ctx, cfg, pr, head); err != nil {
 		return err
 	}
+	if tree != nil {
+		defer tree.Remove()
+	}
+	opt.Head = headFiles{src: t.pr, key: headKey{strings.ToLower(j.Repo), head}, cache: &t.w.heads, tree: tree}
 	opt.NoDiff = files.NoDiff
 	if listed := len(whole.Files); incremental == "" && pr.ChangedFiles > listed {
 		// GitHub lists at most 3,000 files of a pull request; say so
@@ -839,8 +844,10 @@ func (t *task) review(ctx context.Context) error {
 // sandbox, when the base branch's .codex.yml (or the REST API caller) asks
 // for it. It returns nil when no test run was asked for, and a "not run"
 // result saying why when one was asked for but could not happen. Only a
-// cancelled context is an error: the job is then retried.
-func (t *task) runTests(ctx context.Context, cfg repoconfig.Config, pr pull.PullRequest, head string) (*sandbox.Result, error) {
+// cancelled context is an error: the job is then retried. When the tests
+// ran, it also returns the head's tree they ran on, which the caller
+// removes.
+func (t *task) runTests(ctx context.Context, cfg repoconfig.Config, pr pull.PullRequest, head string) (*sandbox.Result, *tarball.Tree, error) {
 	want, command := cfg.Sandbox.Enabled, cfg.Sandbox.Command
 	sc := sandbox.Config{Timeout: cfg.Sandbox.Timeout, Network: sandbox.Network(cfg.Sandbox.Network)}
 	if a := t.j.Sandbox; a != nil && a.Tests {
@@ -856,12 +863,12 @@ func (t *task) runTests(ctx context.Context, cfg repoconfig.Config, pr pull.Pull
 		}
 	}
 	if !want {
-		return nil, nil
+		return nil, nil, nil
 	}
-	notRun := func(reason string) (*sandbox.Result, error) {
+	notRun := func(reason string) (*sandbox.Result, *tarball.Tree, error) {
 		zerolog.Ctx(ctx).Info().Str("reason", reason).Msg("tests not run")
 		r := sandbox.NotRun(command, "tests were not run: "+reason)
-		return &r, nil
+		return &r, nil, nil
 	}
 	switch {
 	case command == "":
@@ -876,22 +883,22 @@ func (t *task) runTests(ctx context.Context, cfg repoconfig.Config, pr pull.Pull
 	tree, err := t.pr.Tarball(ctx, head)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		return notRun("could not fetch the pull request's head: " + err.Error())
 	}
-	defer tree.Remove()
 	sc.Command = command
 	res, err := t.testHeadAndBase(ctx, tree.Dir, sc, pr.BaseSHA)
 	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		_ = tree.Remove()
+		return nil, nil, ctx.Err()
 	}
 	log := zerolog.Ctx(ctx).Info()
 	if err != nil {
 		log = zerolog.Ctx(ctx).Warn().Err(err)
 	}
 	log.Str("status", string(res.Status)).Strs("limits", res.Limits).Strs("not_applied", res.NotApplied).Dur("duration", res.Duration).Msg("tests ran in the sandbox")
-	return &res, nil
+	return &res, tree, nil
 }
 
 // wantsAuto applies .codex.yml's review.auto rules to an automatic job.
@@ -914,15 +921,26 @@ func wantsAuto(cfg repoconfig.Config, j job.Job, pr pull.PullRequest) bool {
 }
 
 // headFiles gives the engine the files of the reviewed head commit, from
-// the worker's cache when an earlier review of that commit read them.
+// the worker's cache when an earlier review of that commit read them, else
+// from the tree the tests ran on when there is one, else from GitHub.
 type headFiles struct {
 	src   PullRequestSource
 	key   headKey
 	cache *headCache
+	// tree is the head unpacked for the sandbox, nil when no tests ran.
+	// The sandbox sees it read-only, so it is still the commit's.
+	tree *tarball.Tree
 }
 
 func (h headFiles) HeadFiles(ctx context.Context, paths []string) (map[string][]byte, error) {
 	return h.cache.files(ctx, h.key, paths, func(ctx context.Context, paths []string) (map[string][]byte, error) {
+		if h.tree != nil {
+			files, err := h.tree.ReadFiles(paths)
+			if err == nil {
+				return files, nil
+			}
+			zerolog.Ctx(ctx).Warn().Err(err).Msg("could not read the changed files from the tested tree; reading them from GitHub")
+		}
 		return h.src.FilesAt(ctx, h.key.sha, paths)
 	})
 }
