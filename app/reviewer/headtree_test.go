@@ -2,10 +2,17 @@ package reviewer_test
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/codex-review/codex-review/app/apptest"
+	"github.com/codex-review/codex-review/app/pull"
+	"github.com/codex-review/codex-review/app/reviewer"
 	"github.com/codex-review/codex-review/review/sandbox"
 )
 
@@ -74,4 +81,70 @@ func TestTestsAndContextShareTheHeadTarball(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countingTransport counts the bytes of the response bodies it carries.
+type countingTransport struct{ n atomic.Int64 }
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil {
+		resp.Body = &countingBody{ReadCloser: resp.Body, n: &c.n}
+	}
+	return resp, err
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
+
+// BenchmarkSandboxReviewDownloads is the first review of a head by a
+// worker that runs the tests (they pass) and shows the code around the
+// hunks, on a repository of 200 files of 16 KiB that gzip cannot shrink
+// much: the head downloads, the bytes read from the archive host, and the
+// time of the whole review (fake GitHub and model over loopback, real
+// bubblewrap).
+func BenchmarkSandboxReviewDownloads(b *testing.B) {
+	if err := sandbox.Available(context.Background()); err != nil {
+		b.Skipf("the sandbox cannot run here (%v)", err)
+	}
+	w := apptest.New(b)
+	w.AddStandardPR(nil)
+	w.GitHub.SetContent(apptest.Owner, apptest.Repo, "main", ".codex.yml", "version: 1\nchecks:\n  enabled: false\nsandbox:\n  enabled: true\n  command: sh run-tests.sh\n  timeout: 1m\n")
+	w.GitHub.SetContent(apptest.Owner, apptest.Repo, apptest.HeadSHA, "store/users.go", usersGo)
+	w.GitHub.SetContent(apptest.Owner, apptest.Repo, apptest.HeadSHA, "run-tests.sh", "echo ok\n")
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := range 200 {
+		var sb strings.Builder
+		for sb.Len() < 16<<10 {
+			fmt.Fprintf(&sb, "%016x\n", rnd.Uint64())
+		}
+		w.GitHub.SetContent(apptest.Owner, apptest.Repo, apptest.HeadSHA, fmt.Sprintf("data/%03d.txt", i), sb.String())
+	}
+	counter := &countingTransport{}
+	var heads int
+	for b.Loop() {
+		// A new worker each time: its cache of head files would serve the
+		// context of every review after the first.
+		wk := worker(w)
+		wk.Pulls = reviewer.OnGitHub(&pull.Opener{Clients: w.Clients, BotLogin: w.GitHub.BotLogin(), WebURL: "https://github.com/", Download: &http.Client{Transport: counter}})
+		wk.Sandbox = sandbox.NewLimiter(1)
+		r := comment(w, "alice", "OWNER", "@codex review again")
+		r.Fresh, r.RequestKey = true, fmt.Sprintf("comment:%d", r.CommentID)
+		n := len(w.GitHub.Requests())
+		if err := wk.Run(context.Background(), r); err != nil {
+			b.Fatal(err)
+		}
+		_, d := archiveRequests(w, n, apptest.HeadSHA)
+		heads += d
+	}
+	b.ReportMetric(float64(heads)/float64(b.N), "head-downloads/op")
+	b.ReportMetric(float64(counter.n.Load())/float64(b.N)/1024, "download-KiB/op")
 }
