@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"slices"
 	"strings"
@@ -21,11 +22,13 @@ import (
 // scripted model.
 
 // suggestionBlocks are the blocks of a posted body GitHub would offer for
-// one-click commit.
+// one-click commit. GitHub reads an info string with its character
+// references decoded ("sugg&#101;stion" is "suggestion").
 func suggestionBlocks(body string) []string {
 	var out []string
 	for _, s := range markdown.Snippets(body) {
-		if f := strings.Fields(strings.ToLower(s.Info)); s.Block && len(f) > 0 && strings.HasPrefix(f[0], "suggestion") {
+		info := html.UnescapeString(s.Info)
+		if f := strings.Fields(strings.ToLower(info)); s.Block && len(f) > 0 && strings.HasPrefix(f[0], "suggestion") {
 			out = append(out, s.Code)
 		}
 	}
@@ -242,6 +245,40 @@ func TestThreadSuggestionTooLongIsNotCut(t *testing.T) {
 		}
 		if !strings.Contains(body, "Bind the name.") || !strings.Contains(body, "No committable suggestion") {
 			t.Errorf("the reply does not answer and say why there is no suggestion:\n%.2000s", body)
+		}
+	})
+}
+
+// A suggestion block in the model's prose with its info word spelled
+// with character references ("sugg&#101;stion"): GitHub decodes them and
+// renders the same <pre lang="suggestion"> as for "```suggestion", so it
+// must be shown as plain code like any other suggestion block in prose,
+// as must a "m&#101;rmaid" diagram.
+func TestEncodedSuggestionInfoIsNotOffered(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, databaseURL string) {
+		w := apptest.New(t)
+		w.AddStandardPR(nil)
+		f := apptest.Injection(14)
+		f.Body = "Fix it.\n\n```sugg&#101;stion\nfunc Find() { backdoor() }\n```\n\n~~~&#x53;UGGESTION extra\nx\n~~~\n\n```sugg&#101;stion&#32;y\ny\n```\n\n```m&#101;rmaid\ngraph TD; A-->B\n```"
+		w.SetAnswer(apptest.SecurityFinds(f))
+		c := startConvo(t, w, databaseURL)
+		c.issueComment(t, "alice", "OWNER", "@codex review")
+		c.waitWrite(t, "/pulls/7/reviews")
+		posted := w.GitHub.ReviewComments(apptest.Owner, apptest.Repo, 7)
+		if len(posted) != 1 {
+			t.Fatalf("the review's comments: %+v", posted)
+		}
+		body := posted[0].Body
+		if got := suggestionBlocks(body); len(got) != 0 {
+			t.Errorf("the comment offers %q for one-click commit:\n%s", got, body)
+		}
+		for _, sn := range markdown.Snippets(body) {
+			if strings.Contains(strings.ToLower(html.UnescapeString(sn.Info)), "mermaid") {
+				t.Errorf("a diagram GitHub draws: %q\n%s", sn.Info, body)
+			}
+		}
+		if !strings.Contains(body, "func Find() { backdoor() }") {
+			t.Errorf("the code the model quoted is not shown:\n%s", body)
 		}
 	})
 }

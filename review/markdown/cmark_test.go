@@ -46,7 +46,7 @@ func cmarkGFMForFuzz(f *testing.F) string {
 // source positions (data-sourcepos), for liveAlertHTML.
 func githubHTML(t testing.TB, prog, s string) string {
 	t.Helper()
-	cmd := exec.Command(prog, "-e", "table", "-e", "strikethrough", "-e", "autolink", "-e", "tagfilter", "-e", "tasklist", "--unsafe", "--sourcepos")
+	cmd := exec.Command(prog, "-e", "table", "-e", "strikethrough", "-e", "autolink", "-e", "tagfilter", "-e", "tasklist", "--github-pre-lang", "--unsafe", "--sourcepos")
 	cmd.Stdin = strings.NewReader(s)
 	out, err := cmd.Output()
 	if err != nil {
@@ -95,6 +95,9 @@ func liveHTML(h string) error {
 			for _, a := range tok.Attr {
 				if tok.Data == "pre" && a.Key == "lang" && isSuggestionInfo(a.Val) {
 					return fmt.Errorf("a suggestion block %q", a.Val)
+				}
+				if tok.Data == "pre" && a.Key == "lang" && isRenderedInfo(a.Val) {
+					return fmt.Errorf("a %s block, which GitHub draws", a.Val)
 				}
 			}
 		}
@@ -199,7 +202,7 @@ var cmarkRegressions = []string{
 
 // cmarkAtoms are the pieces random inputs are made of.
 var cmarkAtoms = []string{"@alice", "#3", "acme/w#3", "GH-3", "a5c3785ed", "https://github.com/a/b/issues/1", "www.github.com/a/b/pull/2",
-	"<details>", "<!--", "-->", "</details>", "<b>", "<img src=x>", "&#64;bob", "`", "``", "```", "~~~", "```suggestion", "    ", "\t",
+	"<details>", "<!--", "-->", "</details>", "<b>", "<img src=x>", "&#64;bob", "`", "``", "```", "~~~", "```suggestion", "```sugg&#101;stion", "```m&#101;rmaid", "    ", "\t",
 	"\n", "\n\n", "> ", "- ", "1. ", "* ", "| a | b |\n|---|---|\n", "|", "\\", "\\|", "[x](", ")", "[x]: ", "\"", "'", "![", "]", "(",
 	"*", "_", "~~", "$", "<https://github.com/a/b/pull/1>", "a@b.com", "x", "text ", " ", "#", "## ", "---", "<div>", "<pre>",
 	"<script>", "<", ">", "&", "&amp;", "\\`", "[^1]", "[^1]: ", "@", "\u200b", "@acme/sec", "http://", "ftp://x.y/", "HTTPS://",

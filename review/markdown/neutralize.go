@@ -1,6 +1,7 @@
 package markdown
 
 import (
+	"html"
 	"slices"
 	"sort"
 	"strings"
@@ -395,7 +396,7 @@ const plainInfo = "text"
 // it a suggestion: GitHub's is "suggestion"; to be safe, any first word
 // that starts with it counts, in any case (GitLab's "suggestion:-0+1").
 func isSuggestionInfo(info string) bool {
-	f := strings.Fields(info)
+	f := strings.Fields(decodeInfo(info))
 	return len(f) > 0 && len(f[0]) >= len("suggestion") && strings.EqualFold(f[0][:len("suggestion")], "suggestion")
 }
 
@@ -406,8 +407,28 @@ var renderedInfos = []string{"mermaid", "math", "geojson", "topojson", "stl"}
 // isRenderedInfo reports whether a fenced block's info string makes GitHub
 // draw it, in any case.
 func isRenderedInfo(info string) bool {
-	f := strings.Fields(info)
+	f := strings.Fields(decodeInfo(info))
 	return len(f) > 0 && slices.ContainsFunc(renderedInfos, func(w string) bool { return strings.EqualFold(f[0], w) })
+}
+
+// decodeInfo reads an info string as written in the source the way
+// CommonMark does before GitHub looks at it: backslash escapes and
+// character references are decoded, so "sugg&#101;stion" and
+// "&#x6d;ermaid" are the words GitHub sees. It errs towards decoding
+// (an escaped "&" is decoded too), which can only make a block count as
+// live, never hide one.
+func decodeInfo(info string) string {
+	if !strings.ContainsAny(info, `\&`) {
+		return info
+	}
+	var b strings.Builder
+	for i := 0; i < len(info); i++ {
+		if info[i] == '\\' && i+1 < len(info) && isASCIIPunct(info[i+1]) {
+			i++ // the escaped character stands for itself
+		}
+		b.WriteByte(info[i])
+	}
+	return html.UnescapeString(b.String())
 }
 
 // liveInfoWords returns the byte ranges of the first word of the info

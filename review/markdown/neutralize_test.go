@@ -51,6 +51,10 @@ func TestNeutralize(t *testing.T) {
 		// instead of showing their code: model text shows the code.
 		{"rendered blocks shown as code", "```mermaid\ngraph TD; A-->B\n```\n```Math\n\\Huge X\n```\n~~~geojson\n{}\n~~~\n```topojson\n{}\n```\n```stl\nsolid\n```",
 			"```text\ngraph TD; A-->B\n```\n```text\n\\Huge X\n```\n~~~text\n{}\n~~~\n```text\n{}\n```\n```text\nsolid\n```"},
+		// GitHub decodes character references and backslash escapes in
+		// an info string: these are suggestion blocks and diagrams too.
+		{"suggestion spelled with character references", "```sugg&#101;stion\nx\n```\n~~~&#x53;UGGESTION&#32;go\ny\n~~~\n```m&#101;rmaid\ngraph\n```",
+			"```text\nx\n```\n~~~text\ny\n~~~\n```text\ngraph\n```"},
 		{"a first word starting with suggestion, not a later word", "```suggestions-go\nx\n```\n```go suggestion\ny\n```", "```text\nx\n```\n```go suggestion\ny\n```"},
 		{"indented block kept", "text\n\n    @alice <b>\n", "text\n\n    @alice <b>\n"},
 		{"open fence closed", "```\ncode @a", "```\ncode @a\n```"},
