@@ -99,6 +99,10 @@ type Learning struct {
 // them all.
 const maxListedLearnings = 100
 
+// learningsTail is room kept after the listed learnings for the "and N
+// more" line and the how-to paragraph.
+const learningsTail = 1024
+
 // Learnings renders the answer to "@codex learnings" for repo. mention is
 // the trigger, for the how-to line. Learnings were written by people with
 // write access, but they are shown as quoted text, escaped like finding
@@ -111,12 +115,15 @@ func Learnings(repo, mention string, ls []Learning) string {
 	} else {
 		b.WriteString("Every review of this repository reads these as the maintainers' guidelines, newest first:\n\n")
 		for i, l := range ls {
-			if i == maxListedLearnings {
-				fmt.Fprintf(&b, "- … and %d more.\n", len(ls)-maxListedLearnings)
+			item := fmt.Sprintf("- %s <sub>%s, %s · %s</sub>\n", escapeInline(truncate(l.Text, 600)), escapeInline(l.Author),
+				l.Created.UTC().Format("2006-01-02"), codeSpan(l.ID))
+			// Whole items only: a list cut by the poster at GitHub's
+			// limit would lose the rest without counting it.
+			if i == maxListedLearnings || b.Len()+len(item) > MaxBodyChars-learningsTail {
+				fmt.Fprintf(&b, "- … and %d more.\n", len(ls)-i)
 				break
 			}
-			fmt.Fprintf(&b, "- %s <sub>%s, %s · %s</sub>\n", escapeInline(truncate(l.Text, 600)), escapeInline(l.Author),
-				l.Created.UTC().Format("2006-01-02"), codeSpan(l.ID))
+			b.WriteString(item)
 		}
 		b.WriteString("\n")
 	}

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -146,5 +147,23 @@ func TestThreadReplyLeavesOutSuggestionThatCannotFit(t *testing.T) {
 	small := ThreadReply{Answers: 5, Text: "Bind it.", Suggestion: "x := 1\n"}.Reply()
 	if !strings.Contains(small, "```suggestion\nx := 1\n```") {
 		t.Errorf("a fix that fits is left out:\n%s", small)
+	}
+}
+
+// A hundred long learnings in a script of three bytes a character are
+// more than a comment may hold: the answer lists whole learnings within
+// GitHub's limit and counts the rest, instead of being cut mid-item.
+func TestLearningsFitInAComment(t *testing.T) {
+	ls := make([]Learning, 150)
+	for i := range ls {
+		ls[i] = Learning{ID: fmt.Sprintf("l%d", i), Text: strings.Repeat("日本語のガイドライン", 50), Author: "alice"}
+	}
+	got := Learnings("acme/shop", "@codex", ls)
+	if len(got) > MaxBodyChars {
+		t.Fatalf("answer is %d bytes, over %d", len(got), MaxBodyChars)
+	}
+	listed := strings.Count(got, "<sub>alice,")
+	if listed == 0 || !strings.Contains(got, fmt.Sprintf("- … and %d more.", len(ls)-listed)) || !strings.Contains(got, "remember <guideline>") {
+		t.Errorf("%d listed; answer ends:\n%s", listed, got[len(got)-600:])
 	}
 }
