@@ -3,9 +3,12 @@ package osv
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"path/filepath"
+	"path"
+	"slices"
 	"strings"
 	"sync"
 
@@ -24,7 +27,9 @@ import (
 // by package name; an ecosystem without a directory has no known
 // vulnerabilities.
 type Dir struct {
-	root string
+	fsys fs.FS
+	root string // the export's directory in fsys
+	name string // how messages name it
 
 	mu    sync.Mutex
 	index map[string]*ecosystemIndex
@@ -46,7 +51,66 @@ func NewDir(root string) (*Dir, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("CODEX_OSV_DIR %s: not a directory", root)
 	}
-	return &Dir{root: root, index: map[string]*ecosystemIndex{}}, nil
+	return NewDirFS(os.DirFS(root), ".", "CODEX_OSV_DIR"), nil
+}
+
+// NewDirFS returns a lookup over an export laid out as NewDir's, in the
+// directory root of fsys (an evaluation case's bundled advisories, say);
+// name is how error messages call it. root is not checked here: a missing
+// directory has no known vulnerabilities, and Check finds mistakes.
+func NewDirFS(fsys fs.FS, root, name string) *Dir {
+	return &Dir{fsys: fsys, root: root, name: name, index: map[string]*ecosystemIndex{}}
+}
+
+// Check reads every record of the export now rather than on a lookup, and
+// reports every problem: a record that is not JSON, as a lookup would,
+// and what lookups silently pass over: a record file outside an
+// ecosystem's directory, and a record that lists no package of the
+// ecosystem whose directory holds it (a misnamed directory, "go/" for
+// "Go/"). It is meant for small, hand-made exports such as an evaluation
+// case's; a full export is better left to be read lazily.
+func (d *Dir) Check(ctx context.Context) error {
+	entries, err := fs.ReadDir(d.fsys, d.root)
+	if err != nil {
+		return fmt.Errorf("%s: %w", d.name, err)
+	}
+	var errs []error
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !e.IsDir() {
+			if strings.HasSuffix(e.Name(), ".json") {
+				errs = append(errs, fmt.Errorf("%s: %s: a record belongs in the directory of its ecosystem (Go/, npm/, PyPI/, …)", d.name, e.Name()))
+			}
+			continue
+		}
+		eco := e.Name()
+		files, err := fs.ReadDir(d.fsys, path.Join(d.root, eco))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", d.name, err))
+			continue
+		}
+		for _, f := range files {
+			if f.IsDir() || !strings.HasSuffix(f.Name(), ".json") {
+				continue
+			}
+			data, err := fs.ReadFile(d.fsys, path.Join(d.root, eco, f.Name()))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", d.name, err))
+				continue
+			}
+			var r Record
+			if err := json.Unmarshal(data, &r); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %s/%s: %w", d.name, eco, f.Name(), err))
+				continue
+			}
+			if !slices.ContainsFunc(r.Affected, func(a Affected) bool { return baseEcosystem(a.Package.Ecosystem) == eco }) {
+				errs = append(errs, fmt.Errorf("%s: %s/%s: the record lists no package of ecosystem %q, so no lookup would ever find it", d.name, eco, f.Name(), eco))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Lookup implements deps.Advisories.
@@ -92,30 +156,31 @@ func (d *Dir) ecosystem(eco string) (*ecosystemIndex, error) {
 		d.index[eco] = idx
 	}
 	d.mu.Unlock()
-	idx.once.Do(func() { idx.records, idx.err = loadEcosystem(filepath.Join(d.root, eco), eco) })
+	idx.once.Do(func() { idx.records, idx.err = d.loadEcosystem(eco) })
 	return idx, idx.err
 }
 
-func loadEcosystem(dir, eco string) (map[string][]*Record, error) {
+func (d *Dir) loadEcosystem(eco string) (map[string][]*Record, error) {
 	out := map[string][]*Record{}
-	entries, err := os.ReadDir(dir)
-	if os.IsNotExist(err) {
+	dir := path.Join(d.root, eco)
+	entries, err := fs.ReadDir(d.fsys, dir)
+	if errors.Is(err, fs.ErrNotExist) {
 		return out, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("CODEX_OSV_DIR: %w", err)
+		return nil, fmt.Errorf("%s: %w", d.name, err)
 	}
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		data, err := fs.ReadFile(d.fsys, path.Join(dir, e.Name()))
 		if err != nil {
-			return nil, fmt.Errorf("CODEX_OSV_DIR: %w", err)
+			return nil, fmt.Errorf("%s: %w", d.name, err)
 		}
-		var r Record
-		if err := json.Unmarshal(data, &r); err != nil {
-			return nil, fmt.Errorf("CODEX_OSV_DIR: %s: %w", filepath.Join(filepath.Base(dir), e.Name()), err)
+		r := &Record{}
+		if err := json.Unmarshal(data, r); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", d.name, path.Join(eco, e.Name()), err)
 		}
 		seen := map[string]bool{}
 		for _, a := range r.Affected {
@@ -125,7 +190,7 @@ func loadEcosystem(dir, eco string) (map[string][]*Record, error) {
 			k := nameKey(eco, a.Package.Name)
 			if !seen[k] {
 				seen[k] = true
-				out[k] = append(out[k], &r)
+				out[k] = append(out[k], r)
 			}
 		}
 	}
