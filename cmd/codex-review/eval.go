@@ -53,7 +53,8 @@ recall and F1 overall, per focus area and per priority, with tokens, cost and ti
 
 Without DIR the built-in corpus is used. A case is a directory with expect.yaml and either
 change.diff (a git-style unified diff) or base/ and head/ trees (diffed with git); an optional
-.codex.yml and AGENTS.md in it are that case's repository rules.
+.codex.yml and AGENTS.md in it are that case's repository rules, and a tree case's optional
+osv/ (laid out as CODEX_OSV_DIR) the only advisories its dependency analysis looks up.
 
 Exit status: 0 when every case ran, 1 when F1 is under --fail-below, 2 on errors (a case that
 failed, an interrupted run, bad flags or corpus).`,
@@ -196,8 +197,13 @@ func runEval(cmd *cobra.Command, dir string, f evalFlags, getenv func(string) st
 		opt.Head = c.Head()
 		if files := c.Sides(); files != nil {
 			// Both sides of a tree case, as 'review' reads both sides of
-			// a git change for the dependency analysis.
-			opt.Dependencies = &review.DependencySource{Files: files, Advisories: advisories}
+			// a git change for the dependency analysis; a case that
+			// bundles its advisories (osv/) is looked up there only.
+			adv := advisories
+			if own := c.Advisories(); own != nil {
+				adv = own
+			}
+			opt.Dependencies = &review.DependencySource{Files: files, Advisories: adv}
 		}
 		// What the author wrote about the change, as a pull request's
 		// title and description; never the case's description, which

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/codex-review/codex-review/review/deps/osv"
 	"github.com/codex-review/codex-review/review/diff"
 	"github.com/codex-review/codex-review/review/gitdiff"
 )
@@ -23,6 +24,7 @@ const (
 	HeadDir    = "head"        // ...and after it
 	ConfigFile = ".codex.yml"  // optional repository settings
 	AgentsFile = "AGENTS.md"   // optional review guidelines
+	OSVDir     = "osv"         // optional advisories, for a tree case
 )
 
 // Limits on what a case may hold. Cases are meant to be small changes;
@@ -63,6 +65,8 @@ type Case struct {
 	// fsys and dir locate the case, for reading its head tree.
 	fsys fs.FS
 	dir  string
+	// advisories is the case's osv/, nil when it has none.
+	advisories *osv.Dir
 }
 
 // Problem is one thing wrong with a corpus, at a 1-based line and column
@@ -203,6 +207,18 @@ func loadCase(ctx context.Context, fsys fs.FS, dir, shown string) (*Case, []Prob
 		}
 	default:
 		return nil, append(probs, Problem{File: shown, Message: fmt.Sprintf("no change: add %s, or %s/ and %s/ trees", DiffFile, BaseDir, HeadDir)})
+	}
+	if isDir(fsys, path.Join(dir, OSVDir)) {
+		if !c.FromTrees {
+			probs = append(probs, Problem{File: at(OSVDir), Message: fmt.Sprintf("only a case with %s/ and %s/ trees has a dependency analysis to give advisories to", BaseDir, HeadDir)})
+		} else {
+			c.advisories = osv.NewDirFS(fsys, path.Join(dir, OSVDir), at(OSVDir))
+			if err := c.advisories.Check(ctx); err != nil {
+				for _, line := range strings.Split(err.Error(), "\n") {
+					probs = append(probs, Problem{File: at(OSVDir), Message: strings.TrimPrefix(line, at(OSVDir)+": ")})
+				}
+			}
+		}
 	}
 	patchName := at(DiffFile)
 	if c.FromTrees {

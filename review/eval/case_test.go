@@ -62,21 +62,24 @@ func names(cs []*Case) []string {
 
 func TestLoadReportsEveryProblem(t *testing.T) {
 	fsys := fstest.MapFS{
-		"both/change.diff":      file(smallDiff),
-		"both/base/x.go":        file("x"),
-		"both/head/x.go":        file("y"),
-		"both/expect.yaml":      file("description: x\nfindings: []\n"),
-		"none/expect.yaml":      file("description: x\nfindings: []\n"),
-		"elsewhere/change.diff": file(smallDiff),
-		"elsewhere/expect.yaml": file("description: x\nfindings:\n  - path: other.go\n    lines: [1, 1]\n  - path: calc.go\n    lines: [30, 31]\n"),
-		"notadiff/change.diff":  file("hello\n"),
-		"notadiff/expect.yaml":  file("description: x\nfindings: []\n"),
-		"empty/change.diff":     file(""),
-		"empty/expect.yaml":     file("description: x\nfindings: []\n"),
-		"badyaml/change.diff":   file(smallDiff),
-		"badyaml/expect.yaml":   file("description: x\nfindings: []\nextra: 1\n"),
-		"huge/change.diff":      &fstest.MapFile{Data: make([]byte, MaxDiffSize+1)},
-		"huge/expect.yaml":      file("description: x\nfindings: []\n"),
+		"both/change.diff":       file(smallDiff),
+		"both/base/x.go":         file("x"),
+		"both/head/x.go":         file("y"),
+		"both/expect.yaml":       file("description: x\nfindings: []\n"),
+		"none/expect.yaml":       file("description: x\nfindings: []\n"),
+		"elsewhere/change.diff":  file(smallDiff),
+		"elsewhere/expect.yaml":  file("description: x\nfindings:\n  - path: other.go\n    lines: [1, 1]\n  - path: calc.go\n    lines: [30, 31]\n"),
+		"notadiff/change.diff":   file("hello\n"),
+		"notadiff/expect.yaml":   file("description: x\nfindings: []\n"),
+		"empty/change.diff":      file(""),
+		"empty/expect.yaml":      file("description: x\nfindings: []\n"),
+		"badyaml/change.diff":    file(smallDiff),
+		"badyaml/expect.yaml":    file("description: x\nfindings: []\nextra: 1\n"),
+		"huge/change.diff":       &fstest.MapFile{Data: make([]byte, MaxDiffSize+1)},
+		"huge/expect.yaml":       file("description: x\nfindings: []\n"),
+		"diffosv/change.diff":    file(smallDiff),
+		"diffosv/expect.yaml":    file("description: x\nfindings: []\n"),
+		"diffosv/osv/npm/x.json": file(`{"id": "x", "affected": [{"package": {"ecosystem": "npm", "name": "x"}}]}`),
 	}
 	_, err := Load(context.Background(), fsys, ".", "c")
 	var le *LoadError
@@ -93,6 +96,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		"c/empty/change.diff: the change is empty",
 		"c/badyaml/expect.yaml:3:1: unknown field \"extra\"",
 		"c/huge/change.diff: larger than the limit of 16384 KiB",
+		"c/diffosv/osv: only a case with base/ and head/ trees has a dependency analysis to give advisories to",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("problems lack %q:\n%s", want, msg)
@@ -228,4 +232,56 @@ func keys(m map[string][]byte) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+func TestLoadTreeCaseAdvisories(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	const record = `{"schema_version": "1.6.0", "id": "GHSA-fake-aaaa-bbbb", "modified": "2025-01-01T00:00:00Z",
+		"affected": [{"package": {"ecosystem": "npm", "name": "leftpad-fake"},
+			"ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.0.1"}]}]}],
+		"database_specific": {"severity": "HIGH"}}`
+	tree := func(dir string) fstest.MapFS {
+		return fstest.MapFS{
+			dir + "/base/package.json": file(`{"dependencies": {"leftpad-fake": "0.9.0"}}` + "\n"),
+			dir + "/head/package.json": file(`{"dependencies": {"leftpad-fake": "1.0.0"}}` + "\n"),
+			dir + "/expect.yaml":       file("description: x\nfindings: []\n"),
+		}
+	}
+	fsys := tree("own")
+	fsys["own/osv/npm/GHSA-fake-aaaa-bbbb.json"] = file(record)
+	for p, f := range tree("plain") {
+		fsys[p] = f
+	}
+	cases, err := Load(context.Background(), fsys, ".", "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, plain := cases[0], cases[1]
+	if plain.Advisories() != nil {
+		t.Error("a case without osv/ has advisories of its own")
+	}
+	adv := own.Advisories()
+	if adv == nil {
+		t.Fatal("the case's osv/ was not picked up")
+	}
+	pkg := deps.Package{Ecosystem: deps.NPM, Name: "leftpad-fake", Version: "1.0.0"}
+	got, err := adv.Lookup(context.Background(), []deps.Package{pkg})
+	if err != nil || len(got[pkg]) != 1 || got[pkg][0].ID != "GHSA-fake-aaaa-bbbb" || got[pkg][0].Severity != deps.SeverityHigh {
+		t.Errorf("Lookup = %+v, %v", got, err)
+	}
+
+	bad := tree("bad")
+	bad["bad/osv/npm/BROKEN.json"] = file("{")
+	bad["bad/osv/GHSA-loose.json"] = file(record)
+	_, err = Load(context.Background(), bad, ".", "c")
+	for _, want := range []string{
+		"c/bad/osv: GHSA-loose.json: a record belongs in the directory of its ecosystem",
+		"c/bad/osv: npm/BROKEN.json: unexpected end of JSON input",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("problems lack %q: %v", want, err)
+		}
+	}
 }

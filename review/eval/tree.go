@@ -33,6 +33,17 @@ func (c *Case) Sides() deps.Files {
 	return sides{base: c.tree(BaseDir), head: c.tree(HeadDir)}
 }
 
+// Advisories is the advisory database of a tree case that bundles one in
+// osv/ (laid out as CODEX_OSV_DIR), so that its dependency findings are
+// the same on every machine, online or not; nil when the case has none
+// and the caller's usual source applies.
+func (c *Case) Advisories() deps.Advisories {
+	if c.advisories == nil {
+		return nil
+	}
+	return c.advisories
+}
+
 func (c *Case) tree(name string) tree { return tree{fsys: c.fsys, dir: path.Join(c.dir, name)} }
 
 // tree reads the files of a case's base/ or head/ directory.
