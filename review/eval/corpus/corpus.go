@@ -7,6 +7,12 @@
 //
 // Every case is a change.diff, so evaluating the built-in corpus needs
 // neither git nor a working tree.
+//
+// The cases live under testdata/ so that the go tool ignores the code in
+// the base/ and head/ trees of a tree case: it is a corpus, not part of
+// this module, and is meant to hold bugs. For the same reason a tree
+// cannot hold a go.mod: go:embed leaves out a directory with one, as the
+// root of another module.
 package corpus
 
 import (
@@ -14,11 +20,11 @@ import (
 	"io/fs"
 )
 
-//go:embed all:cases
+//go:embed all:testdata
 var files embed.FS
 
 // Root is the directory of FS that holds the cases.
-const Root = "cases"
+const Root = "testdata"
 
 // FS holds one directory per case under Root.
 var FS fs.FS = files
