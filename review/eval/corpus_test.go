@@ -3,10 +3,13 @@ package eval_test
 import (
 	"context"
 	"path"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/codex-review/codex-review/review/deps"
 	"github.com/codex-review/codex-review/review/diff"
+	"github.com/codex-review/codex-review/review/enclosing"
 	"github.com/codex-review/codex-review/review/eval"
 	"github.com/codex-review/codex-review/review/eval/corpus"
 )
@@ -26,8 +29,8 @@ func TestBuiltinCorpus(t *testing.T) {
 	langs := map[string]int{}
 	patches := map[string]string{}
 	for _, c := range cases {
-		if c.FromTrees {
-			t.Errorf("%s: built-in cases are diffs, so that eval runs without git", c.Name)
+		if c.FromTrees && c.Advisories() == nil && slices.ContainsFunc(deps.ChangedPaths(c.Diff), deps.IsDependencyFile) {
+			t.Errorf("%s: a built-in tree case that changes dependencies bundles its advisories (osv/), so that eval never asks the network and scores the same everywhere", c.Name)
 		}
 		if prev, ok := patches[string(c.Patch)]; ok {
 			t.Errorf("%s has the same diff as %s", c.Name, prev)
@@ -97,6 +100,8 @@ func TestBuiltinCorpus(t *testing.T) {
 		"quadratic loop":          "ts-merge-contacts-quadratic",
 		"vulnerable dependency":   "java-log4j-vulnerable",
 		"floating dependency":     "js-floating-dependency",
+		"bundled advisory":        "js-fakelib-known-advisory",
+		"enclosing-function bug":  "py-promotion-rate-divided-twice",
 		"repository guidelines":   "go-billing-wall-clock",
 		"excluded paths (config)": "go-excluded-testdata",
 	} {
@@ -137,4 +142,74 @@ func onChangedLine(d *diff.Diff, e eval.Expected) bool {
 		}
 	}
 	return false
+}
+
+// TestBuiltinTreeCases checks that the built-in tree cases measure what
+// they are there for: code the diff's own context lines do not show, and a
+// dependency finding the engine computes without the model.
+func TestBuiltinTreeCases(t *testing.T) {
+	ctx := context.Background()
+	cases, err := eval.Load(ctx, corpus.FS, corpus.Root, corpus.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*eval.Case{}
+	for _, c := range cases {
+		byName[c.Name] = c
+	}
+
+	// What decides each context case lies outside the diff, inside the
+	// enclosing function the engine shows from head/.
+	for name, hidden := range map[string][]string{
+		"py-promotion-rate-divided-twice": {"rate = Decimal(promo.percent) / 100"},
+		"go-retry-delay-past-schedule":    {"if len(p.Delays) == 0 {", "attempt = 1"},
+	} {
+		c := byName[name]
+		if c == nil || !c.FromTrees {
+			t.Errorf("no tree case %s", name)
+			continue
+		}
+		f := c.Diff.Files[0]
+		head, err := c.Head().HeadFiles(ctx, []string{f.Path()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var shown strings.Builder
+		for _, h := range enclosing.Extract(f.Path(), head[f.Path()], f.Hunks) {
+			for _, l := range h.Before {
+				shown.WriteString(l.Text + "\n")
+			}
+		}
+		for _, line := range hidden {
+			if strings.Contains(string(c.Patch), line) {
+				t.Errorf("%s: the diff itself shows %q; the case no longer needs the context", name, line)
+			}
+			if !strings.Contains(shown.String(), line) {
+				t.Errorf("%s: the enclosing function does not show %q:\n%s", name, line, shown.String())
+			}
+		}
+	}
+
+	// The dependency case's finding comes from its trees and its own
+	// advisories, with no model: one finding, where the case expects it.
+	c := byName["js-fakelib-known-advisory"]
+	if c == nil || c.Advisories() == nil || len(c.Expected) != 1 {
+		t.Fatal("js-fakelib-known-advisory lost its trees, its osv/ or its expectation")
+	}
+	rep, err := deps.Analyze(ctx, deps.ChangedPaths(c.Diff), c.Sides(), deps.Options{Advisories: c.Advisories()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := rep.Findings(c.Diff)
+	e := c.Expected[0]
+	if len(fs) != 1 {
+		t.Fatalf("%d dependency findings, want 1: %+v", len(fs), fs)
+	}
+	f := fs[0]
+	loc := f.CodeLocation
+	if loc.AbsoluteFilePath != e.Path || loc.LineRange.Start > e.End || loc.LineRange.End < e.Start ||
+		f.Category != string(e.Area) || f.Priority > int(e.MinPriority) || !strings.Contains(f.Title, "GHSA-fake-7x2q-0001") ||
+		!strings.Contains(f.Suggestion, `"1.3.2"`) {
+		t.Errorf("the computed finding does not meet the expectation %+v:\n%+v", e, f)
+	}
 }

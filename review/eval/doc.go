@@ -1,11 +1,12 @@
 // Package eval measures the review engine against a corpus of cases: small
 // changes whose real problems are written down in advance. It loads the
-// cases (a unified diff, or base and head trees, plus expect.yaml), runs a
-// caller-supplied review over each with bounded concurrency, matches what
-// was reported against what was expected, and reports precision, recall
-// and F1 overall, per focus area and per priority, with tokens, cost and
-// time, optionally against an earlier run (the baseline), as text,
-// markdown with an SVG chart, or JSON.
+// cases (a unified diff, or base and head trees with, optionally, the
+// case's own OSV advisories; plus expect.yaml), runs a caller-supplied
+// review over each with bounded concurrency, matches what was reported
+// against what was expected, and reports precision, recall and F1
+// overall, per focus area and per priority, with tokens, cost and time,
+// optionally against an earlier run (the baseline), as text, markdown with
+// an SVG chart, or JSON.
 //
 // The package knows nothing of repository configuration: the caller turns
 // a case's .codex.yml and AGENTS.md into engine options, exactly as the

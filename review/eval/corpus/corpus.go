@@ -5,14 +5,16 @@
 // fixes) on which any report is a false positive. The cases were written
 // for this project.
 //
-// Every case is a change.diff, so evaluating the built-in corpus needs
-// neither git nor a working tree.
+// Most cases are a change.diff. A few are base/ and head/ trees, so that
+// the evaluation measures what the engine adds when it has the files: the
+// enclosing function around a hunk, and the dependency analysis (those
+// cases bundle their advisories in osv/, so nothing is looked up on the
+// network). Loading the tree cases needs git.
 //
 // The cases live under testdata/ so that the go tool ignores the code in
-// the base/ and head/ trees of a tree case: it is a corpus, not part of
-// this module, and is meant to hold bugs. For the same reason a tree
-// cannot hold a go.mod: go:embed leaves out a directory with one, as the
-// root of another module.
+// their trees: it is a corpus, not part of this module, and is meant to
+// hold bugs. For the same reason a tree cannot hold a go.mod: go:embed
+// leaves out a directory with one, as the root of another module.
 package corpus
 
 import (

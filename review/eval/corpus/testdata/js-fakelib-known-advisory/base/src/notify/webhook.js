@@ -1,0 +1,19 @@
+import { createClient } from "@codex-review-eval/fakelib";
+import { logger } from "@codex-review-eval/tinylog";
+
+const log = logger("notify");
+
+// Webhook posts alerts to one URL a team registered.
+export class Webhook {
+  constructor(url) {
+    this.url = url;
+    this.client = createClient({ timeoutMs: 5000 });
+  }
+
+  // send posts one alert as JSON and resolves once the receiver took it.
+  async send(alert) {
+    const res = await this.client.postJSON(this.url, alert);
+    log.debug("delivered", { url: this.url, status: res.status });
+    return res.status;
+  }
+}
