@@ -261,6 +261,11 @@ func (s *Server) replyLocked(c *call, id int64, body, docs string) {
 	case strings.TrimSpace(body) == "":
 		writeError(c.w, http.StatusUnprocessableEntity, "Validation Failed", docs, "Body can't be blank")
 		return
+	case pendingOfLocked(c.pr, c.actor):
+		// GitHub refuses a reply, like a new review, while its author has
+		// a pending review on the pull request.
+		writeError(c.w, http.StatusUnprocessableEntity, "Validation Failed", docs, "user_id can only have one pending review per pull request")
+		return
 	case charCount(body) > MaxBodyChars:
 		writeError(c.w, http.StatusUnprocessableEntity, "Validation Failed", docs,
 			fmt.Sprintf("Body is too long (maximum is %d characters)", MaxBodyChars))
@@ -270,6 +275,16 @@ func (s *Server) replyLocked(c *call, id int64, body, docs string) {
 	rc.Body, rc.InReplyTo = body, root.c.ID
 	st := s.addCommentLocked(c.repo, c.pr, c.actor, rc, root.c.CommitID)
 	writeJSON(c.w, http.StatusCreated, s.reviewCommentJSON(c.base, st))
+}
+
+// pendingOfLocked reports whether user has a pending review on p.
+func pendingOfLocked(p *prState, user string) bool {
+	for _, r := range p.reviews {
+		if r.State == "PENDING" && r.User == user {
+			return true
+		}
+	}
+	return false
 }
 
 // addCommentLocked records a comment made outside a review. GitHub wraps each such comment

@@ -288,6 +288,24 @@ func (j Job) Trigger() string {
 	return string(j.Source)
 }
 
+// Exclusive reports whether the job holds its pull request while it runs,
+// so that it waits for any other exclusive job of the pull request and
+// runs only once that one is done (app/queue's lease). Only reviews are
+// exclusive: two reviews of one pull request would read the same earlier
+// reviews and dismissals and post over each other.
+//
+// The other actions run beside a review. They read no state a review
+// writes and write none it reads before it is done: a learning (Remember)
+// or a dismissal (Dismiss) stored while a review runs is not in that
+// review either way, since it read them when it started, and so serialising
+// them only made the requester wait minutes for a 👍; Learnings and Help
+// only read and say; Answer and Suggest read the thread and the code and
+// reply. Their one contact with a running review is GitHub's rule of one
+// pending review per user: while the review looks for refused comments
+// with pending reviews of the app, a reply of the app in a thread is
+// refused, and the reply is retried (publish.ErrPendingReview).
+func (j Job) Exclusive() bool { return j.Action == Review }
+
 // Validate checks that the job names a pull request and its request.
 func (j Job) Validate() error {
 	owner, name, ok := strings.Cut(j.Repo, "/")

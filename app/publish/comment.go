@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -115,8 +116,20 @@ func Reply(ctx context.Context, gh *github.Client, owner, repo string, number in
 		out, _, err := gh.PullRequests.CreateCommentInReplyTo(ctx, owner, repo, number, body, threadID)
 		return out, err
 	}, nil)
+	if isPendingConflict(err) {
+		return fmt.Errorf("reply in thread %d on %s/%s#%d: %w: %w", threadID, owner, repo, number, ErrPendingReview, err)
+	}
 	if err != nil {
 		return fmt.Errorf("reply in thread %d on %s/%s#%d: %w", threadID, owner, repo, number, err)
 	}
 	return nil
 }
+
+// ErrPendingReview is why GitHub refused a reply in a review thread: the
+// app has a pending review on the pull request, and GitHub refuses a
+// user's reply while that user has one. A review of the pull request
+// running beside the reply makes pending reviews for a few seconds to find
+// the comments GitHub refuses (offenders), and deletes them; a review cut
+// short may have left one, which the pull request's next review deletes.
+// Nothing was posted, and the reply may be tried again later.
+var ErrPendingReview = errors.New("GitHub refuses the app's replies while the app has a pending review on the pull request")

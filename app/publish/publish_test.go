@@ -890,3 +890,28 @@ func TestReadsAreRetriedOnce(t *testing.T) {
 		t.Errorf("%d calls to the reviews list, want %d (the transport's retries only)", calls, ghretry.MaxAttempts)
 	}
 }
+
+// TestReplyWhileAppReviewPending: GitHub refuses the app's reply in a
+// thread while the app has a pending review on the pull request (a review
+// looking for refused comments, beside the reply); Reply says so with
+// ErrPendingReview, which the worker retries, and the reply goes through
+// once the pending review is gone.
+func TestReplyWhileAppReviewPending(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	root := e.srv.AddReviewComment(owner, repo, number, githubtest.ReviewComment{User: "alice", Path: "util.go", Line: 3, Body: "why?"})
+	pending, _, err := e.gh.PullRequests.CreateReview(ctx, owner, repo, number, &github.PullRequestReviewRequest{Body: github.String("probe")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = publish.Reply(ctx, e.gh, owner, repo, number, root.ID, "because")
+	if !errors.Is(err, publish.ErrPendingReview) {
+		t.Fatalf("Reply with a pending review of the app: %v, want ErrPendingReview", err)
+	}
+	if _, _, err := e.gh.PullRequests.DeletePendingReview(ctx, owner, repo, number, pending.GetID()); err != nil {
+		t.Fatal(err)
+	}
+	if err := publish.Reply(ctx, e.gh, owner, repo, number, root.ID, "because"); err != nil {
+		t.Fatalf("Reply once the pending review is gone: %v", err)
+	}
+}

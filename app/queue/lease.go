@@ -28,9 +28,10 @@ import (
 //
 // A live job is never run twice: renewals and rescues are serialised per
 // job in the database (store.Leases), and a job that could not renew for
-// 5/6 of its lease cancels itself before the lease can expire. A second job
-// for the same pull request finds the lease taken and waits (River's
-// snooze, which uses no attempt) until the first is done.
+// 5/6 of its lease cancels itself before the lease can expire. A second
+// review of the same pull request finds the lease taken and waits (River's
+// snooze, which uses no attempt) until the first is done; the jobs that
+// are not reviews lock only themselves and run beside it (lockKey).
 
 // errBusy means another job holds the pull request.
 var errBusy = errors.New("another review of this pull request is running")
@@ -51,9 +52,15 @@ func defaultOwner() string {
 	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), strings.ToLower(rand.Text()[:6]))
 }
 
-// lockKey is what a job's lease locks: its pull request.
-func lockKey(a job.Job) string {
-	return fmt.Sprintf("pr:%s#%d", strings.ToLower(a.Repo), a.PR)
+// lockKey is what a job's lease locks: its pull request for a job that
+// holds it (job.Job.Exclusive, a review), the job alone otherwise. Every
+// job takes a lease, whatever it locks: the lease is also how the job of a
+// dead process is found.
+func lockKey(j Job) string {
+	if !j.Args.Exclusive() {
+		return fmt.Sprintf("job:%d", j.ID)
+	}
+	return fmt.Sprintf("pr:%s#%d", strings.ToLower(j.Args.Repo), j.Args.PR)
 }
 
 // lease is a job attempt's hold on its pull request.
@@ -70,7 +77,7 @@ type lease struct {
 func (q *Queue) acquire(ctx context.Context, j Job) (*lease, error) {
 	// The owner names this process and this run (see store.LeaseHolder).
 	owner := q.cfg.Owner + "/" + strings.ToLower(rand.Text()[:6])
-	l := &lease{q: q, holder: store.LeaseHolder{Key: lockKey(j.Args), JobID: j.ID, Attempt: j.Attempt, Owner: owner}, taken: time.Now()}
+	l := &lease{q: q, holder: store.LeaseHolder{Key: lockKey(j), JobID: j.ID, Attempt: j.Attempt, Owner: owner}, taken: time.Now()}
 	callCtx, cancel := context.WithTimeout(ctx, q.cfg.Lease/3)
 	defer cancel()
 	ok, err := q.leases.Acquire(callCtx, l.holder, q.cfg.Lease)

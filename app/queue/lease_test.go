@@ -25,6 +25,7 @@ func TestLeases(t *testing.T) {
 	}{
 		{"one pull request is reviewed by one job at a time", testPullRequestSerialised},
 		{"a job that waits for its pull request is acknowledged once", testWaitingAcknowledged},
+		{"jobs that are not reviews run beside a review", testOthersRunBesideReview},
 		{"a live job is not rescued by another process", testLiveJobNotRescued},
 		{"a job that loses its lease stops and runs again", testLeaseLostStops},
 		{"a job run again after a graceful stop is not taken for an orphan", testRunAgainAfterStop},

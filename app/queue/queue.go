@@ -618,7 +618,7 @@ func (q *Queue) wait(ctx context.Context, log zerolog.Logger, j Job) (finished b
 	wctx, cancel := context.WithTimeout(ctx, q.cfg.Lease/3)
 	defer cancel()
 	var busy Busy
-	if raw, ok, err := q.leases.Holder(wctx, lockKey(j.Args)); err != nil {
+	if raw, ok, err := q.leases.Holder(wctx, lockKey(j)); err != nil {
 		log.Debug().Err(err).Msg("could not read which review of the pull request is running")
 	} else if ok {
 		var h job.Job

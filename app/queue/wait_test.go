@@ -169,3 +169,72 @@ func TestWaitedOfDistrustsMetadata(t *testing.T) {
 		})
 	}
 }
+
+// testOthersRunBesideReview: only reviews hold their pull request
+// (job.Job.Exclusive). While a review runs, a `remember` and a `help` of
+// the same pull request run at once, without waiting or being
+// acknowledged as waiting, and each still holds a lease of its own, which
+// keeps it from being taken for the job of a dead process.
+func testOthersRunBesideReview(t *testing.T, ctx context.Context, databaseURL string) {
+	reviewStarted, releaseReview := make(chan struct{}), make(chan struct{})
+	var leased sync.Map
+	var q *Queue
+	h := &waitingHandler{fakeHandler: &fakeHandler{review: func(ctx context.Context, j Job) error {
+		if j.Args.Action == job.Review {
+			close(reviewStarted)
+			<-releaseReview
+			return nil
+		}
+		raw, ok, err := q.leases.Holder(ctx, lockKey(j))
+		leased.Store(j.Args.RequestKey, ok && err == nil && strings.Contains(string(raw), j.Args.RequestKey))
+		return nil
+	}}}
+	h.waiting = func(Job, Busy) (job.Waited, bool, error) { return job.Waited{}, false, nil }
+	q = newQueue(t, openDB(t, ctx, databaseURL), testConfig(t), h)
+	events := subscribeAll(t, q)
+	start(t, ctx, q)
+	t.Cleanup(func() {
+		select {
+		case <-releaseReview:
+		default:
+			close(releaseReview)
+		}
+	})
+	review := enqueue(t, ctx, q, args(7, "c0ffee", "review"))
+	wait(t, ctx, reviewStarted, "the review never started")
+	remember := args(7, "", "remember")
+	remember.Action, remember.CommentID, remember.Text = job.Remember, 11, "use tabs"
+	help := args(7, "", "help")
+	help.Action, help.CommentID, help.Reply = job.Help, 12, "usage"
+	ids := []int64{enqueue(t, ctx, q, remember), enqueue(t, ctx, q, help)}
+	for done := 0; done < len(ids); {
+		select {
+		case ev := <-events:
+			switch {
+			case ev.Job == nil || (ev.Job.ID != ids[0] && ev.Job.ID != ids[1]):
+			case ev.Kind == river.EventKindJobCompleted:
+				done++
+			default:
+				t.Fatalf("job %d (%s): %s while the review ran", ev.Job.ID, ev.Job.Kind, ev.Kind)
+			}
+		case <-ctx.Done():
+			t.Fatalf("the jobs beside the review did not complete: %v", ctx.Err())
+		}
+	}
+	if s := jobState(t, ctx, q, review); s != "running" {
+		t.Fatalf("the review is %s, want still running", s)
+	}
+	close(releaseReview)
+	waitEvent(t, ctx, events, river.EventKindJobCompleted, review)
+	stop(t, ctx, q)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.calls) != 0 {
+		t.Errorf("Waiting called for jobs that need not wait: %+v", h.calls)
+	}
+	for _, k := range []string{"remember", "help"} {
+		if ok, _ := leased.Load(k); ok != true {
+			t.Errorf("the %s job ran without a lease of its own", k)
+		}
+	}
+}

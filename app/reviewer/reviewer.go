@@ -605,6 +605,11 @@ func classify(err error) error {
 	if errors.Is(err, pull.ErrUnusable) {
 		return permanent(err)
 	}
+	if errors.Is(err, publish.ErrPendingReview) {
+		// A 422 that passes: a review running beside the reply is done
+		// with its pending reviews within moments (job.Job.Exclusive).
+		return err
+	}
 	var ge *github.ErrorResponse
 	if errors.As(err, &ge) && ge.Response != nil {
 		switch ge.Response.StatusCode {

@@ -33,10 +33,11 @@ func (c *convo) until(t *testing.T, what string, cond func() bool) {
 // at a time, and a review takes minutes. While the model holds the review
 // alice asked for, a second `@codex review` on the same pull request gets
 // its 👀 and a queued check run saying what it waits for, a question in a
-// review thread gets its 👀, and mallory, who may only read, gets her 😕
-// and nothing else — all before the first review is posted. When the model
-// lets go, both reviews are posted and the question answered, and nothing
-// was done twice: one 👀 per request, one check run per review.
+// review thread, which does not wait (job.Job.Exclusive), gets its 👀 and
+// its answer, and mallory, who may only read, gets her 😕 and nothing
+// else — all before the first review is posted. When the model lets go,
+// both reviews are posted, and nothing was done twice: one 👀 per request,
+// one check run per review.
 func TestWaitingRequestsAcknowledgedAtOnce(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, databaseURL string) {
 		w := apptest.New(t)
@@ -45,11 +46,13 @@ func TestWaitingRequestsAcknowledgedAtOnce(t *testing.T) {
 		release := make(chan struct{})
 		var once sync.Once
 		w.Model = modeltest.NewServer(t, func(req modeltest.Request) modeltest.Reply {
-			select {
-			case arrived <- struct{}{}:
-			default:
+			if !isThread(req) {
+				select {
+				case arrived <- struct{}{}:
+				default:
+				}
+				<-release
 			}
-			<-release
 			return modeltest.Reply{Text: `{"findings":[],"overall_correctness":"patch is correct","overall_explanation":"Looks right.","overall_confidence_score":0.5}`}
 		})
 		letGo := func() { once.Do(func() { close(release) }) }
@@ -102,7 +105,8 @@ func TestWaitingRequestsAcknowledgedAtOnce(t *testing.T) {
 		eyes, confused := []string{bot + ":eyes"}, []string{bot + ":confused"}
 		c.until(t, "the waiting requests acknowledged", func() bool {
 			return slices.Equal(issueReactions(second.ID), eyes) && len(runOf(second.ID)) == 1 &&
-				slices.Equal(reactionsOn(w, question.ID), eyes) && slices.Equal(issueReactions(outsider.ID), confused)
+				slices.Equal(reactionsOn(w, question.ID), eyes) && len(replies(w, root.ID)) == 1 &&
+				slices.Equal(issueReactions(outsider.ID), confused)
 		})
 		if n := len(posted()); n != 0 {
 			t.Fatalf("%d reviews posted while the model held the first", n)
@@ -164,5 +168,78 @@ func TestWaitingRequestsAcknowledgedAtOnce(t *testing.T) {
 				t.Errorf("a review of %s, want the head %s", r.CommitID, apptest.HeadSHA)
 			}
 		}
+	})
+}
+
+// TestConversationBesideRunningReview: only reviews wait for the review
+// running on their pull request. While the model holds a review, alice's
+// `@codex remember` gets its 👍, her `@codex learnings` its list and her
+// `@codex ignore` on a finding its 👍 — none of them waits minutes for the
+// review to finish — and the review, let go, is posted.
+func TestConversationBesideRunningReview(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, databaseURL string) {
+		w := apptest.New(t)
+		w.AddStandardPR(nil)
+		arrived := make(chan struct{}, 1)
+		release := make(chan struct{})
+		var once sync.Once
+		w.Model = modeltest.NewServer(t, func(req modeltest.Request) modeltest.Reply {
+			select {
+			case arrived <- struct{}{}:
+			default:
+			}
+			<-release
+			return modeltest.Reply{Text: `{"findings":[],"overall_correctness":"patch is correct","overall_explanation":"Looks right.","overall_confidence_score":0.5}`}
+		})
+		letGo := func() { once.Do(func() { close(release) }) }
+		c := startConvo(t, w, databaseURL)
+		t.Cleanup(letGo)
+		gh := w.GitHub
+		bot := gh.BotLogin()
+		root := gh.AddReviewComment(apptest.Owner, apptest.Repo, 7, githubtest.ReviewComment{User: bot,
+			Path: "store/users.go", Line: 14, Body: "**[P1] x**\n\n<sub>security</sub>\n<!-- codex-review:fingerprint=0123456789abcdef -->"})
+
+		c.issueComment(t, "alice", "OWNER", "@codex review")
+		select {
+		case <-arrived:
+		case <-time.After(60 * time.Second):
+			t.Fatal("the review never reached the model")
+		}
+		remember := c.issueComment(t, "alice", "OWNER", "@codex remember queries go through sqlb")
+		c.issueComment(t, "alice", "OWNER", "@codex learnings")
+		ignore := c.ask(t, "alice", root.ID, "@codex ignore")
+		thumbs := func(id int64) bool {
+			for _, r := range gh.Reactions(apptest.Owner, apptest.Repo, id) {
+				if r.User == bot && r.Content == "+1" {
+					return true
+				}
+			}
+			return false
+		}
+		listed := func() bool {
+			for _, ic := range gh.Comments(apptest.Owner, apptest.Repo, 7) {
+				if ic.User == bot && strings.Contains(ic.Body, "queries go through sqlb") {
+					return true
+				}
+			}
+			return false
+		}
+		posted := func() int {
+			n := 0
+			for _, r := range gh.Reviews(apptest.Owner, apptest.Repo, 7) {
+				if r.User == bot && strings.Contains(r.Body, "codex-review:state") {
+					n++
+				}
+			}
+			return n
+		}
+		c.until(t, "remember, learnings and ignore answered while the review runs", func() bool {
+			return thumbs(remember.ID) && listed() && slices.Equal(reactionsOn(w, ignore.ID), []string{bot + ":+1"})
+		})
+		if n := posted(); n != 0 {
+			t.Fatalf("%d reviews posted while the model held the review", n)
+		}
+		letGo()
+		c.until(t, "the review posted", func() bool { return posted() == 1 })
 	})
 }
