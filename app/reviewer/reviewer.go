@@ -649,6 +649,7 @@ func (t *task) review(ctx context.Context) error {
 	if auto {
 		if !pr.Open {
 			log.Info().Msg("skipping automatic review: pull request is not open")
+			t.dropWaitedCheck(ctx, "Pull request closed", "The pull request was closed while this review waited; it is not reviewed.")
 			return nil
 		}
 		if j.HeadSHA != "" && j.HeadSHA != head {
@@ -676,6 +677,7 @@ func (t *task) review(ctx context.Context) error {
 	cfg := rules.Config
 	if auto && !wantsAuto(cfg, j, pr) {
 		log.Info().Msg("automatic review not wanted by .codex.yml")
+		t.dropWaitedCheck(ctx, "Automatic review turned off", "`.codex.yml` (or the pull request's draft state) no longer asks for this automatic review.")
 		return nil
 	}
 	var check *checkRun
@@ -702,6 +704,9 @@ func (t *task) review(ctx context.Context) error {
 	}
 	if auto && prev.Head == head {
 		log.Info().Str("sha", head).Msg("head already reviewed")
+		if check != nil && check.queued != 0 {
+			t.dropWaitedCheck(ctx, "Already reviewed", "Another review of commit `"+short(head)+"` was posted while this one waited; that review's check run has its result. Re-run this check for a review of its own.")
+		}
 		return nil
 	}
 	opt := rules.EngineOptions()

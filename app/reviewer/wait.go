@@ -21,7 +21,8 @@ import (
 // is checked (a refusal gets its 😕 now and finishes the job), the
 // requesting comment of a review or a question gets its 👀, and a review
 // whose repository has check runs on gets its check run now, queued, saying
-// what it waits for. The job, when it runs, takes these over (job.Waited)
+// what it waits for; automatic and REST API reviews get only that check
+// run. The job, when it runs, takes these over (job.Waited)
 // instead of making them again. Each step is safe to repeat: GitHub answers
 // a repeated reaction with the existing one, and a check run the job made
 // before is found by its request key.
@@ -31,6 +32,13 @@ import (
 func (w *Worker) Waiting(ctx context.Context, j job.Job, holder *job.Job) (waited job.Waited, finished bool, err error) {
 	switch j.Source {
 	case job.Comment, job.Thread, job.CheckRun:
+	case job.Automatic, job.API:
+		// No requester to check and no comment to react to: only the
+		// check run. A REST API job queued by an earlier version does not
+		// know its settings yet; its run does as it always did.
+		if j.Action != job.Review || j.LegacyAPI {
+			return waited, false, nil
+		}
 	default:
 		return waited, false, nil
 	}
@@ -44,6 +52,10 @@ func (w *Worker) Waiting(ctx context.Context, j job.Job, holder *job.Job) (waite
 		return waited, false, err
 	}
 	t := &task{w: w, j: j, pr: pr}
+	if j.Source == job.Automatic || j.Source == job.API {
+		waited.CheckRunID, waited.CheckHead, err = t.queueCheck(ctx, holder)
+		return waited, false, err
+	}
 	allowed, err := t.mayTrigger(ctx)
 	if err != nil {
 		return waited, false, err
@@ -97,6 +109,13 @@ func (t *task) queueCheck(ctx context.Context, holder *job.Job) (int64, string, 
 	if !rules.Config.Checks.Enabled {
 		return 0, "", nil
 	}
+	if t.j.Source == job.Automatic && (!pr.Open || !wantsAuto(rules.Config, t.j, pr) || sameHead(holder, t.j, pr.HeadSHA)) {
+		// An automatic review that will not run has no check to show. Nor
+		// has one waiting for a review of the same head: once that is
+		// posted, this one finds the head reviewed and stops, and a check
+		// of its own, the head's latest, would stand for that review's.
+		return 0, "", nil
+	}
 	c := &checkRun{w: t.w, runs: t.pr, installation: t.j.Installation, key: t.j.RequestKey, heads: []string{pr.HeadSHA}}
 	var busyHead, busyBy string
 	if holder != nil {
@@ -109,6 +128,20 @@ func (t *task) queueCheck(ctx context.Context, holder *job.Job) (int64, string, 
 		return 0, "", nil
 	}
 	return c.id, pr.HeadSHA, nil
+}
+
+// sameHead reports whether holder, the review running while the automatic
+// job j waits, most likely reviews head too. A comment's review takes the
+// head when it runs, which its job does not record: it is taken for the
+// same head unless j is a push's, which came after it.
+func sameHead(holder *job.Job, j job.Job, head string) bool {
+	if holder == nil || holder.Action != job.Review {
+		return false
+	}
+	if holder.HeadSHA == "" {
+		return j.Event != job.Synchronize
+	}
+	return holder.HeadSHA == head
 }
 
 // Queue creates the run queued, with summary as its text, or finds the one
@@ -157,6 +190,19 @@ func (t *task) takeWaitedCheck(ctx context.Context, check *checkRun, head string
 	if wd.CheckHead != head {
 		why = "A newer commit was pushed while this review waited; it reviews `" + short(head) + "` instead."
 		title = "Superseded by a newer commit"
+	}
+	t.dropWaitedCheck(ctx, title, why)
+}
+
+// dropWaitedCheck completes the check run made while the job waited
+// (job.Waited), if any, as cancelled with why: the job ends without a
+// review on that run. A failure to do so is logged. Cancelled, not
+// neutral: the run is the latest codex-review check of its head, and must
+// not pass for a review that found nothing.
+func (t *task) dropWaitedCheck(ctx context.Context, title, why string) {
+	wd := t.j.Waited
+	if wd == nil || wd.CheckRunID == 0 {
+		return
 	}
 	old := &checkRun{w: t.w, runs: t.pr, installation: t.j.Installation, key: t.j.RequestKey, heads: []string{wd.CheckHead}, id: wd.CheckRunID}
 	err := old.complete(ctx, wd.CheckHead, publish.CheckRun{Status: publish.CheckCompleted, Conclusion: publish.ConclusionCancelled,

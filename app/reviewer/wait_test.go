@@ -243,3 +243,96 @@ func TestWaitedCheckRunSettled(t *testing.T) {
 		}
 	})
 }
+
+// TestWaitingAutomaticReview: an automatic review that waits gets its check
+// run queued — unless it will not run (turned off in .codex.yml) or waits
+// for a review of its own head, which it would find posted and stop; and
+// when the head was reviewed meanwhile all the same, its run is cancelled,
+// not left queued, nor passed off as that review's result.
+func TestWaitingAutomaticReview(t *testing.T) {
+	const older = "1234567890abcdef1234567890abcdef12345678"
+	olderReview := auto(older, job.Synchronize)
+
+	t.Run("queued, then reviewed", func(t *testing.T) {
+		w := apptest.New(t)
+		w.AddStandardPR(nil)
+		wk := worker(w)
+		j := auto(apptest.HeadSHA, job.Opened)
+		waited, finished := waitFor(t, wk, j, &olderReview)
+		runs := runsOf(w, "auto")
+		if finished || waited.Reacted || waited.CheckRunID == 0 || waited.CheckHead != apptest.HeadSHA || len(runs) != 1 ||
+			runs[0].Status != "queued" || !strings.Contains(runs[0].Summary, "as soon as the review of commit `1234567` is done") {
+			t.Fatalf("a waiting automatic review: %+v, %v, runs %+v", waited, finished, runs)
+		}
+		j.Waited = &waited
+		if err := wk.Run(context.Background(), j); err != nil {
+			t.Fatal(err)
+		}
+		if runs := runsOf(w, "auto"); len(runs) != 1 || runs[0].Status != "completed" || runs[0].Conclusion != "success" || runs[0].Updates != 2 {
+			t.Errorf("runs = %+v", runs)
+		}
+	})
+
+	t.Run("no check when it will not run", func(t *testing.T) {
+		w := apptest.New(t)
+		w.AddStandardPR(nil)
+		wk := worker(w)
+		alice := comment(w, "alice", "OWNER", "@codex review")
+		if waited, _ := waitFor(t, wk, auto(apptest.HeadSHA, job.ReadyForReview), &alice); waited != (job.Waited{}) {
+			t.Errorf("behind a comment's review of the same head: %+v", waited)
+		}
+		if waited, _ := waitFor(t, wk, auto(apptest.HeadSHA, job.Synchronize), &olderReview); waited != (job.Waited{}) {
+			t.Errorf("a push's review that .codex.yml does not ask for: %+v", waited)
+		}
+		if runs := w.GitHub.CheckRuns(apptest.Owner, apptest.Repo); len(runs) != 0 {
+			t.Errorf("check runs: %+v", runs)
+		}
+	})
+
+	t.Run("head reviewed meanwhile", func(t *testing.T) {
+		w := apptest.New(t)
+		w.AddStandardPR(nil)
+		wk := worker(w)
+		j := auto(apptest.HeadSHA, job.Opened)
+		waited, _ := waitFor(t, wk, j, &olderReview)
+		alice := comment(w, "alice", "OWNER", "@codex review")
+		alice.RequestKey = "comment:1"
+		if err := wk.Run(context.Background(), alice); err != nil {
+			t.Fatal(err)
+		}
+		j.Waited = &waited
+		if err := wk.Run(context.Background(), j); err != nil {
+			t.Fatal(err)
+		}
+		runs := runsOf(w, "auto")
+		if len(runs) != 1 || runs[0].Status != "completed" || runs[0].Conclusion != "cancelled" || runs[0].Title != "Already reviewed" {
+			t.Errorf("runs = %+v", runs)
+		}
+		if n := len(w.GitHub.Reviews(apptest.Owner, apptest.Repo, 7)); n != 1 {
+			t.Errorf("%d reviews, want alice's only", n)
+		}
+	})
+}
+
+// TestWaitingAPIReview: a REST API review that waits gets its check run
+// queued, which its run takes over.
+func TestWaitingAPIReview(t *testing.T) {
+	w := apptest.New(t)
+	w.AddStandardPR(nil)
+	wk := worker(w)
+	j := job.Job{Repo: apptest.Owner + "/" + apptest.Repo, Installation: apptest.Installation, PR: 7, HeadSHA: apptest.HeadSHA,
+		Source: job.API, Action: job.Review, RequestKey: "api:rev_1"}
+	alice := comment(w, "alice", "OWNER", "@codex review")
+	waited, finished := waitFor(t, wk, j, &alice)
+	runs := runsOf(w, j.RequestKey)
+	if finished || waited.CheckRunID == 0 || len(runs) != 1 || runs[0].Status != "queued" {
+		t.Fatalf("a waiting REST API review: %+v, %v, runs %+v", waited, finished, runs)
+	}
+	j.Waited = &waited
+	if err := wk.Run(context.Background(), j); err != nil {
+		t.Fatal(err)
+	}
+	if runs := runsOf(w, j.RequestKey); len(runs) != 1 || runs[0].Status != "completed" || runs[0].Updates != 2 {
+		t.Errorf("runs = %+v", runs)
+	}
+}

@@ -243,3 +243,130 @@ func TestConversationBesideRunningReview(t *testing.T) {
 		c.until(t, "the review posted", func() bool { return posted() == 1 })
 	})
 }
+
+// checkRunStatuses follows the app's writes to its check runs: for each
+// run, by external id, the statuses it was created and updated with, in
+// order, repeats of a status folded.
+func checkRunStatuses(t *testing.T, gh *githubtest.Server) map[string][]string {
+	t.Helper()
+	ids := map[string]string{}
+	out := map[string][]string{}
+	add := func(ext, status string) {
+		if s := out[ext]; status != "" && (len(s) == 0 || s[len(s)-1] != status) {
+			out[ext] = append(s, status)
+		}
+	}
+	for _, r := range gh.Requests() {
+		body, _ := r.Body.(map[string]any)
+		status, _ := body["status"].(string)
+		switch {
+		case r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/check-runs") && r.Status == http.StatusCreated:
+			ext, _ := body["external_id"].(string)
+			for _, run := range gh.CheckRuns(apptest.Owner, apptest.Repo) {
+				if run.ExternalID == ext {
+					ids[fmt.Sprint(run.ID)] = ext
+				}
+			}
+			add(ext, status)
+		case r.Method == http.MethodPatch && strings.Contains(r.Path, "/check-runs/"):
+			id := r.Path[strings.LastIndex(r.Path, "/")+1:]
+			ext := ids[id]
+			if ext == "" {
+				t.Errorf("PATCH %s: a check run the app did not create", r.Path)
+				continue
+			}
+			if status == "" {
+				if _, ok := body["conclusion"]; ok {
+					status = "completed"
+				}
+			}
+			add(ext, status)
+		}
+	}
+	return out
+}
+
+// TestAutomaticAndAPIReviewsQueuedWhileWaiting: while the model holds the
+// review alice asked for, a push's automatic review and a REST API review
+// of the pull request wait for it, and each shows its check run at once,
+// queued; when their turn comes the same run goes in progress and
+// completes: one run each, queued → in_progress → completed.
+func TestAutomaticAndAPIReviewsQueuedWhileWaiting(t *testing.T) {
+	for _, which := range []string{"automatic", "api"} {
+		t.Run(which, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T, databaseURL string) {
+				w := apptest.New(t)
+				w.AddStandardPR(nil)
+				w.GitHub.SetContent(apptest.Owner, apptest.Repo, "main", ".codex.yml", "version: 1\nreview:\n  auto: {on_push: true}\n")
+				arrived := make(chan struct{}, 1)
+				release := make(chan struct{})
+				var once sync.Once
+				w.Model = modeltest.NewServer(t, func(req modeltest.Request) modeltest.Reply {
+					select {
+					case arrived <- struct{}{}:
+					default:
+					}
+					<-release
+					return modeltest.Reply{Text: `{"findings":[],"overall_correctness":"patch is correct","overall_explanation":"Looks right.","overall_confidence_score":0.5}`}
+				})
+				letGo := func() { once.Do(func() { close(release) }) }
+				c := startConvo(t, w, databaseURL)
+				t.Cleanup(letGo)
+				gh := w.GitHub
+
+				first := c.issueComment(t, "alice", "OWNER", "@codex review")
+				select {
+				case <-arrived:
+				case <-time.After(60 * time.Second):
+					t.Fatal("the first review never reached the model")
+				}
+				key, head := "", apptest.HeadSHA
+				switch which {
+				case "automatic":
+					head = "2222222222222222222222222222222222222222"
+					files := []githubtest.File{{Filename: "store/users.go", Status: "modified", Patch: apptest.UsersPatch, Additions: 8, Changes: 8}}
+					gh.SetHead(apptest.Owner, apptest.Repo, 7, head, files)
+					gh.SetCompare(apptest.Owner, apptest.Repo, apptest.HeadSHA, head, files)
+					c.send(t, "pull_request", synchronize(t, apptest.HeadSHA, head))
+					key = "auto"
+				case "api":
+					var created struct {
+						ID string `json:"id"`
+					}
+					if code := c.api(t, http.MethodPost, "/v1/codex/reviews", `{"pull_request_url": "https://github.com/acme/shop/pull/7"}`, &created); code != http.StatusAccepted {
+						t.Fatalf("POST /v1/codex/reviews answered %d", code)
+					}
+					key = "api:" + created.ID
+				}
+				runOf := func() []githubtest.CheckRun {
+					var out []githubtest.CheckRun
+					for _, r := range gh.CheckRuns(apptest.Owner, apptest.Repo) {
+						if r.ExternalID == key {
+							out = append(out, r)
+						}
+					}
+					return out
+				}
+				c.until(t, "the waiting review's check run queued", func() bool { return len(runOf()) == 1 })
+				if r := runOf()[0]; r.Status != "queued" || r.HeadSHA != head || !strings.Contains(r.Summary, "as soon as the review alice asked for is done") {
+					t.Errorf("the waiting review's check run: %s on %s, %q", r.Status, r.HeadSHA, r.Summary)
+				}
+				letGo()
+				c.until(t, "the waiting review's check run completed", func() bool {
+					runs := runOf()
+					return len(runs) == 1 && runs[0].Status == "completed"
+				})
+				if runs := runOf(); len(runs) != 1 || runs[0].Conclusion != "success" || runs[0].HeadSHA != head {
+					t.Errorf("the waiting review's check runs: %+v", runs)
+				}
+				statuses := checkRunStatuses(t, gh)
+				if got, want := statuses[key], []string{"queued", "in_progress", "completed"}; !slices.Equal(got, want) {
+					t.Errorf("the waiting review's check run went %v, want %v", got, want)
+				}
+				if got, want := statuses[fmt.Sprintf("comment:%d", first.ID)], []string{"in_progress", "completed"}; !slices.Equal(got, want) {
+					t.Errorf("the first review's check run went %v, want %v", got, want)
+				}
+			})
+		})
+	}
+}
