@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
 	"github.com/codex-review/codex-review/app/job"
@@ -95,17 +96,31 @@ func (q *Queue) acquire(ctx context.Context, j Job) (*lease, error) {
 // lost, or when it could not be renewed for 5/6 of a lease; stop then
 // returns why. stop also releases the lease, so that the next job of the
 // pull request can start.
+//
+// Renewals go on until stop also once the job was cancelled (Cancel,
+// river.ErrJobCancelledRemotely): the handler is still running, finishing
+// what it does on a cancellation (completing its check run, on a context
+// of its own), and its process is alive. Were the renewals to stop with
+// ctx, the fence would fire a lease later and take a handler that was only
+// slow to return for one whose lease was lost, and the cancellation would
+// never be told (Canceller). They stop when the queue is stopping, as the
+// process is about to: a handler that outlives the stop is left to expire
+// and be rescued (Queue.Stop).
 func (l *lease) keep(ctx context.Context, log zerolog.Logger) (runCtx context.Context, stop func() (lost error)) {
 	cfg := l.q.cfg
 	runCtx, cancel := context.WithCancelCause(ctx)
+	// renewCtx outlives a cancelled ctx; lost ends the renewals instead.
+	renewCtx := context.WithoutCancel(ctx)
 	var (
 		mu      sync.Mutex
 		lostErr error
+		lost    = make(chan struct{})
 	)
 	lose := func(err error) {
 		mu.Lock()
 		if lostErr == nil {
 			lostErr = err
+			close(lost)
 		}
 		mu.Unlock()
 		cancel(err)
@@ -122,16 +137,23 @@ func (l *lease) keep(ctx context.Context, log zerolog.Logger) (runCtx context.Co
 		// lease.
 		next := time.NewTimer(cfg.Lease / 3)
 		defer next.Stop()
+		ctxDone := ctx.Done()
 		for {
 			select {
 			case <-done:
 				return
-			case <-runCtx.Done():
+			case <-lost:
 				return
+			case <-ctxDone:
+				if !errors.Is(context.Cause(ctx), river.ErrJobCancelledRemotely) {
+					return
+				}
+				ctxDone = nil // cancelled: renew until the handler returns
+				continue
 			case <-next.C:
 			}
 			began := time.Now()
-			callCtx, callCancel := context.WithTimeout(runCtx, cfg.Lease/6)
+			callCtx, callCancel := context.WithTimeout(renewCtx, cfg.Lease/6)
 			err := l.q.leases.Renew(callCtx, l.holder, cfg.Lease)
 			callCancel()
 			switch {
@@ -141,7 +163,7 @@ func (l *lease) keep(ctx context.Context, log zerolog.Logger) (runCtx context.Co
 			case errors.Is(err, store.ErrLeaseLost):
 				lose(fmt.Errorf("renew: %w", err))
 				return
-			case runCtx.Err() != nil:
+			case ctx.Err() != nil && !errors.Is(context.Cause(ctx), river.ErrJobCancelledRemotely):
 				return
 			default:
 				log.Warn().Err(err).Msg("could not renew the review's lease; trying again")

@@ -233,6 +233,7 @@ func TestQueue(t *testing.T) {
 		{"permanent error is not retried", testPermanent},
 		{"cancel a queued job", testCancel},
 		{"cancel a running job", testCancelRunning},
+		{"a cancelled job slow to return keeps its lease and is told", testCancelledSlowHandler},
 		{"cancel a job waiting for its retry", testCancelRetryable},
 		{"concurrent cancels tell the handler once", testCancelConcurrent},
 		{"stop cancels a running job and a restart runs it again", testStopRequeues},
@@ -735,6 +736,43 @@ func testCancelRunning(t *testing.T, ctx context.Context, databaseURL string) {
 	_, _, failures, _ := h.snapshot()
 	if len(cancelled) != 1 || cancelled[0].ID != id || len(failures) != 0 {
 		t.Errorf("cancelled %+v, failures %+v; want the job once, no failure", cancelled, failures)
+	}
+}
+
+// testCancelledSlowHandler: a handler that takes leases to return after
+// its job was cancelled (it completes its check run on a context of its
+// own) keeps its lease meanwhile, and is told of the cancellation once,
+// not taken for a job that lost its lease.
+func testCancelledSlowHandler(t *testing.T, ctx context.Context, databaseURL string) {
+	if !strings.HasPrefix(databaseURL, "postgres") {
+		t.Skip("running jobs are cancelled promptly on Postgres only")
+	}
+	cfg := testConfig(t)
+	cfg.Lease = 1200 * time.Millisecond
+	started := make(chan struct{})
+	h := &fakeHandler{review: func(ctx context.Context, job Job) error {
+		close(started)
+		<-ctx.Done()
+		// Three leases: the fence would have fired twice over.
+		time.Sleep(3 * cfg.Lease)
+		return fmt.Errorf("call model: %w", ctx.Err())
+	}}
+	q := newQueue(t, openDB(t, ctx, databaseURL), cfg, h)
+	events := subscribe(t, q)
+	start(t, ctx, q)
+	id := enqueue(t, ctx, q, args(7, "c0ffee", "rev_slow"))
+	wait(t, ctx, started, "the job did not start")
+	if err := q.Cancel(ctx, id); err != nil {
+		t.Fatalf("Cancel: %v", err)
+	}
+	waitEvent(t, ctx, events, river.EventKindJobCancelled, id)
+	stop(t, ctx, q)
+	h.mu.Lock()
+	cancelled := slices.Clone(h.cancelled)
+	h.mu.Unlock()
+	attempts, _, failures, _ := h.snapshot()
+	if len(cancelled) != 1 || cancelled[0].ID != id || len(failures) != 0 || len(attempts) != 1 {
+		t.Errorf("cancelled %+v, failures %+v, %d attempts; want the job told once, no failure, one attempt", cancelled, failures, len(attempts))
 	}
 }
 
