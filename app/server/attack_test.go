@@ -41,37 +41,8 @@ func suggestionBlocks(body string) []string {
 // there is no suggestion.
 func TestThreadSuggestionCannotSmuggleCode(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, databaseURL string) {
-		w := apptest.New(t)
-		w.AddStandardPR(nil)
-		w.GitHub.SetPermission(apptest.Owner, apptest.Repo, bob, "write")
-		review := apptest.SecurityFinds(apptest.Injection(14))
 		trojan := "\tq := \"SELECT id FROM users WHERE name = $1\" // \u202e } if isAdmin(name) { return all \u2066"
-		w.SetAnswer(func(area string, req modeltest.Request) finding.Output {
-			if !isThread(req) {
-				return review(area, req)
-			}
-			return finding.Output{OverallCorrectness: finding.CorrectnessBad, OverallConfidenceScore: 0.8,
-				OverallExplanation: "Bind the name.\n\n```suggestion\nfunc Find() { backdoor() }\n```",
-				Findings: []finding.Finding{{Title: "Use a placeholder", Body: "Bind it.", Priority: 1, ConfidenceScore: 0.9, Category: "security",
-					CodeLocation: finding.CodeLocation{AbsoluteFilePath: "store/users.go", LineRange: finding.LineRange{Start: 14, End: 14}},
-					Suggestion:   trojan}}}
-		})
-		c := startConvo(t, w, databaseURL)
-		c.issueComment(t, "alice", "OWNER", "@codex review")
-		c.waitWrite(t, "/pulls/7/reviews")
-		posted := w.GitHub.ReviewComments(apptest.Owner, apptest.Repo, 7)
-		if len(posted) != 1 {
-			t.Fatalf("the review's comments: %+v", posted)
-		}
-		root := posted[0].ID
-
-		c.ask(t, bob, root, "@codex suggest")
-		c.waitWrite(t, "/pulls/7/comments")
-		rs := replies(w, root)
-		if len(rs) != 1 {
-			t.Fatalf("%d replies, want 1", len(rs))
-		}
-		body := rs[0].Body
+		body := suggestReply(t, databaseURL, "Bind the name.\n\n```suggestion\nfunc Find() { backdoor() }\n```", trojan)
 		if got := suggestionBlocks(body); len(got) != 0 {
 			t.Errorf("the reply offers %q for one-click commit:\n%s", got, body)
 		}
@@ -85,6 +56,43 @@ func TestThreadSuggestionCannotSmuggleCode(t *testing.T) {
 			t.Errorf("the code the model quoted is not shown:\n%s", body)
 		}
 	})
+}
+
+// suggestReply runs a review whose one finding is on store/users.go:14,
+// then bob's "@codex suggest" in its thread, which the model answers with
+// explanation and a fix of suggestion for that line; it returns the
+// app's one reply.
+func suggestReply(t *testing.T, databaseURL, explanation, suggestion string) string {
+	t.Helper()
+	w := apptest.New(t)
+	w.AddStandardPR(nil)
+	w.GitHub.SetPermission(apptest.Owner, apptest.Repo, bob, "write")
+	review := apptest.SecurityFinds(apptest.Injection(14))
+	w.SetAnswer(func(area string, req modeltest.Request) finding.Output {
+		if !isThread(req) {
+			return review(area, req)
+		}
+		return finding.Output{OverallCorrectness: finding.CorrectnessBad, OverallConfidenceScore: 0.8,
+			OverallExplanation: explanation,
+			Findings: []finding.Finding{{Title: "Use a placeholder", Body: "Bind it.", Priority: 1, ConfidenceScore: 0.9, Category: "security",
+				CodeLocation: finding.CodeLocation{AbsoluteFilePath: "store/users.go", LineRange: finding.LineRange{Start: 14, End: 14}},
+				Suggestion:   suggestion}}}
+	})
+	c := startConvo(t, w, databaseURL)
+	c.issueComment(t, "alice", "OWNER", "@codex review")
+	c.waitWrite(t, "/pulls/7/reviews")
+	posted := w.GitHub.ReviewComments(apptest.Owner, apptest.Repo, 7)
+	if len(posted) != 1 {
+		t.Fatalf("the review's comments: %+v", posted)
+	}
+	root := posted[0].ID
+	c.ask(t, bob, root, "@codex suggest")
+	c.waitWrite(t, "/pulls/7/comments")
+	rs := replies(w, root)
+	if len(rs) != 1 {
+		t.Fatalf("%d replies, want 1", len(rs))
+	}
+	return rs[0].Body
 }
 
 // edit decodes a webhook body, lets f change it, and encodes it again.
@@ -207,37 +215,8 @@ func TestDismissedNitDoesNotHideWorseFindingBesideIt(t *testing.T) {
 // it leaves the suggestion out and says why.
 func TestThreadSuggestionTooLongIsNotCut(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, databaseURL string) {
-		w := apptest.New(t)
-		w.AddStandardPR(nil)
-		w.GitHub.SetPermission(apptest.Owner, apptest.Repo, bob, "write")
-		review := apptest.SecurityFinds(apptest.Injection(14))
 		huge := injectionFix + strings.Repeat("\n\t// "+strings.Repeat("pad ", 20), 1000)
-		w.SetAnswer(func(area string, req modeltest.Request) finding.Output {
-			if !isThread(req) {
-				return review(area, req)
-			}
-			return finding.Output{OverallCorrectness: finding.CorrectnessBad, OverallConfidenceScore: 0.8,
-				OverallExplanation: "Bind the name.",
-				Findings: []finding.Finding{{Title: "Use a placeholder", Body: "Bind it.", Priority: 1, ConfidenceScore: 0.9, Category: "security",
-					CodeLocation: finding.CodeLocation{AbsoluteFilePath: "store/users.go", LineRange: finding.LineRange{Start: 14, End: 14}},
-					Suggestion:   huge}}}
-		})
-		c := startConvo(t, w, databaseURL)
-		c.issueComment(t, "alice", "OWNER", "@codex review")
-		c.waitWrite(t, "/pulls/7/reviews")
-		posted := w.GitHub.ReviewComments(apptest.Owner, apptest.Repo, 7)
-		if len(posted) != 1 {
-			t.Fatalf("the review's comments: %+v", posted)
-		}
-		root := posted[0].ID
-
-		c.ask(t, bob, root, "@codex suggest")
-		c.waitWrite(t, "/pulls/7/comments")
-		rs := replies(w, root)
-		if len(rs) != 1 {
-			t.Fatalf("%d replies, want 1", len(rs))
-		}
-		body := rs[0].Body
+		body := suggestReply(t, databaseURL, "Bind the name.", huge)
 		for _, s := range suggestionBlocks(body) {
 			if strings.TrimSuffix(s, "\n") != huge {
 				t.Errorf("the reply offers a cut suggestion (%d of %d bytes) for one-click commit:\n%.300s…%s", len(s), len(huge), s, s[max(0, len(s)-200):])

@@ -42,20 +42,7 @@ func TestWaitingRequestsAcknowledgedAtOnce(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, databaseURL string) {
 		w := apptest.New(t)
 		w.AddStandardPR(nil)
-		arrived := make(chan struct{}, 1)
-		release := make(chan struct{})
-		var once sync.Once
-		w.Model = modeltest.NewServer(t, func(req modeltest.Request) modeltest.Reply {
-			if !isThread(req) {
-				select {
-				case arrived <- struct{}{}:
-				default:
-				}
-				<-release
-			}
-			return modeltest.Reply{Text: `{"findings":[],"overall_correctness":"patch is correct","overall_explanation":"Looks right.","overall_confidence_score":0.5}`}
-		})
-		letGo := func() { once.Do(func() { close(release) }) }
+		arrived, letGo := holdModel(t, w, func(req modeltest.Request) bool { return !isThread(req) })
 		c := startConvo(t, w, databaseURL)
 		// After the server's start, so that it runs before its stop, which
 		// waits for the held review.
@@ -180,18 +167,7 @@ func TestConversationBesideRunningReview(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, databaseURL string) {
 		w := apptest.New(t)
 		w.AddStandardPR(nil)
-		arrived := make(chan struct{}, 1)
-		release := make(chan struct{})
-		var once sync.Once
-		w.Model = modeltest.NewServer(t, func(req modeltest.Request) modeltest.Reply {
-			select {
-			case arrived <- struct{}{}:
-			default:
-			}
-			<-release
-			return modeltest.Reply{Text: `{"findings":[],"overall_correctness":"patch is correct","overall_explanation":"Looks right.","overall_confidence_score":0.5}`}
-		})
-		letGo := func() { once.Do(func() { close(release) }) }
+		arrived, letGo := holdModel(t, w, nil)
 		c := startConvo(t, w, databaseURL)
 		t.Cleanup(letGo)
 		gh := w.GitHub
@@ -298,18 +274,7 @@ func TestAutomaticAndAPIReviewsQueuedWhileWaiting(t *testing.T) {
 				w := apptest.New(t)
 				w.AddStandardPR(nil)
 				w.GitHub.SetContent(apptest.Owner, apptest.Repo, "main", ".codex.yml", "version: 1\nreview:\n  auto: {on_push: true}\n")
-				arrived := make(chan struct{}, 1)
-				release := make(chan struct{})
-				var once sync.Once
-				w.Model = modeltest.NewServer(t, func(req modeltest.Request) modeltest.Reply {
-					select {
-					case arrived <- struct{}{}:
-					default:
-					}
-					<-release
-					return modeltest.Reply{Text: `{"findings":[],"overall_correctness":"patch is correct","overall_explanation":"Looks right.","overall_confidence_score":0.5}`}
-				})
-				letGo := func() { once.Do(func() { close(release) }) }
+				arrived, letGo := holdModel(t, w, nil)
 				c := startConvo(t, w, databaseURL)
 				t.Cleanup(letGo)
 				gh := w.GitHub
@@ -369,4 +334,27 @@ func TestAutomaticAndAPIReviewsQueuedWhileWaiting(t *testing.T) {
 			})
 		})
 	}
+}
+
+// holdModel makes w's model hold each request that hold accepts (every
+// request when hold is nil) until letGo is called, then answer with no
+// findings; arrived receives once a held request has come. Callers
+// register letGo with t.Cleanup after starting the server, so that it
+// runs before the server's stop, which waits for the held review.
+func holdModel(t *testing.T, w *apptest.World, hold func(modeltest.Request) bool) (arrived <-chan struct{}, letGo func()) {
+	t.Helper()
+	came := make(chan struct{}, 1)
+	release := make(chan struct{})
+	var once sync.Once
+	w.Model = modeltest.NewServer(t, func(req modeltest.Request) modeltest.Reply {
+		if hold == nil || hold(req) {
+			select {
+			case came <- struct{}{}:
+			default:
+			}
+			<-release
+		}
+		return modeltest.Reply{Text: `{"findings":[],"overall_correctness":"patch is correct","overall_explanation":"Looks right.","overall_confidence_score":0.5}`}
+	})
+	return came, func() { once.Do(func() { close(release) }) }
 }
