@@ -12,17 +12,19 @@ import (
 	"github.com/codex-review/codex-review/review/render"
 )
 
-// Waiting acknowledges a request that has to wait because another job of
-// its pull request is running (one job of a pull request runs at a time,
-// and a review takes minutes): the person who asked sees at once that it
-// was seen, not when its turn comes.
+// Waiting acknowledges a review that has to wait because another review
+// of its pull request is running (one review of a pull request runs at a
+// time, and a review takes minutes): the person who asked sees at once
+// that it was seen, not when its turn comes. Only reviews wait (the queue
+// leases the pull request for them alone, job.Job.Exclusive); any other
+// job is left alone here, and its run acknowledges it moments later.
 //
 // It does what Run does first, and no more: the requester's write access
 // is checked (a refusal gets its 😕 now and finishes the job), the
-// requesting comment of a review or a question gets its 👀, and a review
-// whose repository has check runs on gets its check run now, queued, saying
-// what it waits for; automatic and REST API reviews get only that check
-// run. The job, when it runs, takes these over (job.Waited)
+// requesting comment gets its 👀, and a review whose repository has check
+// runs on gets its check run now, queued, saying what it waits for;
+// automatic and REST API reviews get only that check run. The job, when it
+// runs, takes these over (job.Waited)
 // instead of making them again. Each step is safe to repeat: GitHub answers
 // a repeated reaction with the existing one, and a check run the job made
 // before is found by its request key.
@@ -30,13 +32,16 @@ import (
 // finished reports that the job needs no turn. waited holds what was done
 // even when err is not nil; the job's run does the rest.
 func (w *Worker) Waiting(ctx context.Context, j job.Job, holder *job.Job) (waited job.Waited, finished bool, err error) {
+	if !j.Exclusive() {
+		return waited, false, nil
+	}
 	switch j.Source {
 	case job.Comment, job.Thread, job.CheckRun:
 	case job.Automatic, job.API:
 		// No requester to check and no comment to react to: only the
 		// check run. A REST API job queued by an earlier version does not
 		// know its settings yet; its run does as it always did.
-		if j.Action != job.Review || j.LegacyAPI {
+		if j.LegacyAPI {
 			return waited, false, nil
 		}
 	default:
@@ -69,21 +74,11 @@ func (w *Worker) Waiting(ctx context.Context, j job.Job, holder *job.Job) (waite
 		}
 		return waited, true, nil
 	}
-	switch j.Action {
-	case job.Review, job.Answer, job.Suggest:
-	default:
-		// The other actions answer within moments of their turn, with a
-		// reply or a 👍.
-		return waited, false, nil
-	}
 	if j.CommentID != 0 {
 		if err := t.react(ctx, "eyes"); err != nil {
 			return waited, false, err
 		}
 		waited.Reacted = true
-	}
-	if j.Action != job.Review {
-		return waited, false, nil
 	}
 	waited.CheckRunID, waited.CheckHead, err = t.queueCheck(ctx, holder)
 	return waited, false, err

@@ -336,3 +336,29 @@ func TestWaitingAPIReview(t *testing.T) {
 		t.Errorf("runs = %+v", runs)
 	}
 }
+
+// TestWaitingLeavesOtherJobsAlone: only reviews wait for their pull
+// request (job.Job.Exclusive), so the queue calls Waiting for nothing else;
+// were it called for a thread question or fix, it would do nothing — the
+// job's run reacts and answers within moments of its turn.
+func TestWaitingLeavesOtherJobsAlone(t *testing.T) {
+	w := apptest.New(t)
+	w.AddStandardPR(nil)
+	wk := worker(w)
+	root := w.GitHub.AddReviewComment(apptest.Owner, apptest.Repo, 7, githubtest.ReviewComment{User: w.GitHub.BotLogin(),
+		Path: "store/users.go", Line: 14, Body: "**[P1] x**"})
+	for _, action := range []job.Action{job.Answer, job.Suggest} {
+		j := threadJob(w, root.ID, action, "@codex why?", "why?")
+		n := len(w.GitHub.Requests())
+		waited, finished := waitFor(t, wk, j, nil)
+		if finished || waited != (job.Waited{}) {
+			t.Errorf("%s: Waiting = %+v, %v; want nothing done", action, waited, finished)
+		}
+		if got := w.GitHub.ReviewCommentReactions(apptest.Owner, apptest.Repo, j.CommentID); len(got) != 0 {
+			t.Errorf("%s: reactions %+v on a job that does not wait", action, got)
+		}
+		if calls := w.GitHub.Requests()[n:]; len(calls) != 0 {
+			t.Errorf("%s: %d GitHub calls, want none", action, len(calls))
+		}
+	}
+}
