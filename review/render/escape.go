@@ -36,6 +36,72 @@ func escapeInline(s string) string {
 	return strings.ReplaceAll(markdown.NeutralizeInline(s), "|", `\|`)
 }
 
+// escapeStars escapes every "*" of s, one line of neutralised markdown,
+// outside its code spans. A title is wrapped in the app's own "**…**",
+// and a lone "*" in it ("a *b") would take that bold's delimiters for its
+// own emphasis: the heading would render unbolded with an asterisk shown.
+// Emphasis inside a title is not worth that risk; its words stay. Code
+// spans follow CommonMark: a run of n backticks up to the next run of
+// exactly n; a backslash outside them escapes the next byte.
+func escapeStars(s string) string {
+	if !strings.Contains(s, "*") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
+		case c == '\\' && i+1 < len(s):
+			b.WriteString(s[i : i+2])
+			i += 2
+		case c == '`':
+			n := runOf(s, i, '`')
+			end := closingRun(s, i+n, n)
+			if end < 0 {
+				b.WriteString(s[i : i+n]) // no closer: literal backticks
+				i += n
+				continue
+			}
+			b.WriteString(s[i : end+n])
+			i = end + n
+		case c == '*':
+			b.WriteString(`\*`)
+			i++
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String()
+}
+
+// runOf counts the bytes equal to c from s[i].
+func runOf(s string, i int, c byte) int {
+	n := 0
+	for i+n < len(s) && s[i+n] == c {
+		n++
+	}
+	return n
+}
+
+// closingRun finds, from s[i], the start of the next run of exactly n
+// backticks, or -1.
+func closingRun(s string, i, n int) int {
+	for i < len(s) {
+		j := strings.IndexByte(s[i:], '`')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		m := runOf(s, i, '`')
+		if m == n {
+			return i
+		}
+		i += m
+	}
+	return -1
+}
+
 // oneLine puts the app's own text on one line of markdown: line breaks
 // become spaces, "|" is escaped and comment delimiters are neutralised.
 // Text from the model or the pull request goes through escapeInline.

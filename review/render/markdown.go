@@ -29,7 +29,7 @@ const maxReasonRunes = 300
 
 // heading renders "**[P1] Title**" with the title made safe for one line.
 func heading(r review.Reviewed) string {
-	t := escapeInline(truncate(plainTitle(r.Title), maxTitleRunes))
+	t := escapeStars(escapeInline(truncate(plainTitle(r.Title), maxTitleRunes)))
 	return "**[" + finding.Priority(r.Priority).String() + "] " + t + "**"
 }
 
