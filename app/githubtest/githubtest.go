@@ -199,6 +199,8 @@ type Request struct {
 	RawBody []byte
 	// Status is the status code the fake answered with.
 	Status int
+	// ResponseBytes is the size of the body the fake answered with.
+	ResponseBytes int64
 }
 
 type repoState struct {

@@ -229,6 +229,32 @@ func TestCompare(t *testing.T) {
 	}
 }
 
+// TestComparePages: like GitHub, a comparison is paged by its commits, only
+// the first page lists the changed files, and every page, even one past the
+// last commit, has the merge base and the base commit.
+func TestComparePages(t *testing.T) {
+	srv, gh := newServer(t)
+	srv.SetCompare(owner, repo, base, head, []githubtest.File{{Filename: "a.go", Status: "modified", Patch: mainPatch}})
+	for _, tt := range []struct {
+		page, files, commits int
+	}{{1, 1, 1}, {2, 0, 0}} {
+		cmp, _, err := gh.Repositories.CompareCommits(context.Background(), owner, repo, base, head, &github.ListOptions{Page: tt.page, PerPage: 1})
+		if err != nil {
+			t.Fatalf("page %d: %v", tt.page, err)
+		}
+		if len(cmp.Files) != tt.files || len(cmp.Commits) != tt.commits {
+			t.Errorf("page %d: %d files and %d commits, want %d and %d", tt.page, len(cmp.Files), len(cmp.Commits), tt.files, tt.commits)
+		}
+		if cmp.GetMergeBaseCommit().GetSHA() != base || cmp.GetBaseCommit().GetSHA() != base {
+			t.Errorf("page %d: merge base %q, base commit %q; want %s", tt.page, cmp.GetMergeBaseCommit().GetSHA(), cmp.GetBaseCommit().GetSHA(), base)
+		}
+	}
+	reqs := srv.Requests()
+	if first, second := reqs[len(reqs)-2], reqs[len(reqs)-1]; first.ResponseBytes <= second.ResponseBytes || second.ResponseBytes == 0 {
+		t.Errorf("response bytes: page 1 %d, page 2 %d; want page 2 smaller and not empty", first.ResponseBytes, second.ResponseBytes)
+	}
+}
+
 func TestPermission(t *testing.T) {
 	srv, gh := newServer(t)
 	srv.AddRepo(owner, "secret", githubtest.RepoOptions{Private: true})

@@ -27,10 +27,11 @@ const (
 	docsPrimaryRateLimits   = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-primary-rate-limits"
 )
 
-// statusWriter remembers the status code for the request log.
+// statusWriter remembers the status code and the size of the body for the request log.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	bytes  int64
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -44,7 +45,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -61,7 +64,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sw := &statusWriter{ResponseWriter: w}
-	defer func() { s.record(r, apiPath, raw, sw.status) }()
+	defer func() { s.record(r, apiPath, raw, sw.status, sw.bytes) }()
 
 	s.writeRateHeaders(sw)
 	if s.injectFault(sw, r.Method, apiPath) {
@@ -78,7 +81,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(sw, inner)
 }
 
-func (s *Server) record(r *http.Request, apiPath string, raw []byte, status int) {
+func (s *Server) record(r *http.Request, apiPath string, raw []byte, status int, respBytes int64) {
 	var body any
 	if len(bytes.TrimSpace(raw)) > 0 {
 		if err := json.Unmarshal(raw, &body); err != nil {
@@ -86,13 +89,14 @@ func (s *Server) record(r *http.Request, apiPath string, raw []byte, status int)
 		}
 	}
 	req := Request{
-		Method:  r.Method,
-		Path:    apiPath,
-		Query:   r.URL.Query(),
-		Header:  r.Header.Clone(),
-		Body:    body,
-		RawBody: raw,
-		Status:  status,
+		Method:        r.Method,
+		Path:          apiPath,
+		Query:         r.URL.Query(),
+		Header:        r.Header.Clone(),
+		Body:          body,
+		RawBody:       raw,
+		Status:        status,
+		ResponseBytes: respBytes,
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -263,10 +267,7 @@ func paginate[T any](w http.ResponseWriter, r *http.Request, items []T) []T {
 	if v, err := strconv.Atoi(q.Get("per_page")); err == nil && v > 0 {
 		perPage = min(v, MaxPerPage)
 	}
-	page := 1
-	if v, err := strconv.Atoi(q.Get("page")); err == nil && v > 0 {
-		page = v
-	}
+	page := requestedPage(r)
 	last := max(1, (len(items)+perPage-1)/perPage)
 
 	path, _, _ := strings.Cut(r.RequestURI, "?")
@@ -291,6 +292,14 @@ func paginate[T any](w http.ResponseWriter, r *http.Request, items []T) []T {
 		return []T{}
 	}
 	return items[start:min(start+perPage, len(items))]
+}
+
+// requestedPage is the page a list request asks for: its page parameter, 1 when absent.
+func requestedPage(r *http.Request) int {
+	if v, err := strconv.Atoi(r.URL.Query().Get("page")); err == nil && v > 0 {
+		return v
+	}
+	return 1
 }
 
 func (s *Server) userJSON(login string) map[string]any {
@@ -467,17 +476,23 @@ func (s *Server) handleCompare(c *call) {
 		writeError(c.w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest/commits/commits#compare-two-commits")
 		return
 	}
-	writeJSON(c.w, http.StatusOK, map[string]any{
+	// Like GitHub, the comparison is paged by its commits; every page carries the rest of the
+	// object (status, base_commit, merge_base_commit), but only the first lists the changed files
+	// (all of them, not a page of them).
+	body := map[string]any{
 		"status":            "ahead",
 		"ahead_by":          1,
 		"behind_by":         0,
 		"total_commits":     1,
 		"base_commit":       map[string]any{"sha": base},
 		"merge_base_commit": map[string]any{"sha": base},
-		"commits":           []map[string]any{{"sha": head}},
-		"files":             filesJSON(files),
+		"commits":           paginate(c.w, c.r, []map[string]any{{"sha": head}}),
 		"url":               fmt.Sprintf("%s/repos/%s/%s/compare/%s", c.base, c.repo.owner, c.repo.name, basehead),
-	})
+	}
+	if requestedPage(c.r) == 1 {
+		body["files"] = filesJSON(files)
+	}
+	writeJSON(c.w, http.StatusOK, body)
 }
 
 func (s *Server) handlePermission(c *call) {

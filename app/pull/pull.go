@@ -246,12 +246,24 @@ func (g *GitHub) FileUpTo(ctx context.Context, path, ref string, max int64) ([]b
 
 // MergeBase is the commit where head left base: the base of the diff
 // GitHub shows for a pull request (a three-dot compare).
+//
+// It asks for the comparison's second page of one commit. GitHub lists the
+// changed files, patches included (up to 300 of them, megabytes on a big
+// pull request), only on the first page of a paged comparison, while
+// merge_base_commit belongs to the comparison object every page returns,
+// even a page past its last commit (a pull request of one commit). Should a
+// page without it ever come back, the first page is asked for instead.
 func (g *GitHub) MergeBase(ctx context.Context, base, head string) (string, error) {
-	cmp, _, err := g.gh.Repositories.CompareCommits(ctx, g.owner, g.repo, base, head, &github.ListOptions{PerPage: 1})
-	if err != nil {
-		return "", fmt.Errorf("find the merge base of %s and %s: %w", short(base), short(head), err)
+	var sha string
+	for _, page := range []int{2, 1} {
+		cmp, _, err := g.gh.Repositories.CompareCommits(ctx, g.owner, g.repo, base, head, &github.ListOptions{Page: page, PerPage: 1})
+		if err != nil {
+			return "", fmt.Errorf("find the merge base of %s and %s: %w", short(base), short(head), err)
+		}
+		if sha = cmp.GetMergeBaseCommit().GetSHA(); sha != "" {
+			break
+		}
 	}
-	sha := cmp.GetMergeBaseCommit().GetSHA()
 	if sha == "" {
 		return "", fmt.Errorf("%w: compare %s...%s has no merge base", ErrUnusable, short(base), short(head))
 	}

@@ -2,6 +2,9 @@ package pull_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -54,5 +57,64 @@ func TestFilesAt(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMergeBaseSkipsTheFiles: the merge base is read from a page of the
+// comparison past the first, which GitHub sends without the changed files
+// and their patches, for a pull request of a single commit too.
+func TestMergeBaseSkipsTheFiles(t *testing.T) {
+	w := apptest.New(t)
+	pr := w.AddStandardPR(nil)
+	files := make([]githubtest.File, 100)
+	patch := "@@ -1 +1 @@\n-a\n+" + strings.Repeat("b", 4<<10)
+	for i := range files {
+		files[i] = githubtest.File{Filename: fmt.Sprintf("f%03d.go", i), Status: "modified", Patch: patch, Additions: 1, Deletions: 1, Changes: 2}
+	}
+	w.GitHub.SetCompare(apptest.Owner, apptest.Repo, "main", pr.HeadSHA, files)
+	gh, err := (&pull.Opener{Clients: w.Clients, BotLogin: w.GitHub.BotLogin()}).Open(apptest.Installation, apptest.Owner+"/"+apptest.Repo, pr.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(w.GitHub.Requests())
+	got, err := gh.MergeBase(context.Background(), "main", pr.HeadSHA)
+	// The fake answers every compare with base as the merge base.
+	if err != nil || got != "main" {
+		t.Fatalf("MergeBase = %q, %v; want main", got, err)
+	}
+	var compares int
+	for _, r := range w.GitHub.Requests()[n:] {
+		if !strings.Contains(r.Path, "/compare/") {
+			continue
+		}
+		compares++
+		if r.Query.Get("page") != "2" || r.ResponseBytes > 4<<10 {
+			t.Errorf("compare asked for page %q and got %d bytes; want page 2 without the files (%d bytes of patches)", r.Query.Get("page"), r.ResponseBytes, len(files)*len(patch))
+		}
+	}
+	if compares != 1 {
+		t.Errorf("%d compare calls, want 1", compares)
+	}
+}
+
+// TestMergeBaseFallsBackToTheFirstPage: a later page without the merge base
+// (an answer GitHub is not documented to give; a 200 with a body that is not
+// a comparison stands in for it) sends MergeBase to the first page, and a
+// first page without it too is unusable.
+func TestMergeBaseFallsBackToTheFirstPage(t *testing.T) {
+	w := apptest.New(t)
+	pr := w.AddStandardPR(nil)
+	w.GitHub.SetCompare(apptest.Owner, apptest.Repo, "main", pr.HeadSHA, pr.Files)
+	gh, err := (&pull.Opener{Clients: w.Clients, BotLogin: w.GitHub.BotLogin()}).Open(apptest.Installation, apptest.Owner+"/"+apptest.Repo, pr.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.GitHub.FailNext(http.MethodGet, "/repos/*/*/compare/*", 1, http.StatusOK, nil)
+	if got, err := gh.MergeBase(context.Background(), "main", pr.HeadSHA); err != nil || got != "main" {
+		t.Errorf("MergeBase = %q, %v; want main from the first page", got, err)
+	}
+	w.GitHub.FailNext(http.MethodGet, "/repos/*/*/compare/*", 2, http.StatusOK, nil)
+	if got, err := gh.MergeBase(context.Background(), "main", pr.HeadSHA); !errors.Is(err, pull.ErrUnusable) {
+		t.Errorf("MergeBase = %q, %v; want ErrUnusable", got, err)
 	}
 }
