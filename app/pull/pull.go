@@ -257,6 +257,12 @@ func (g *GitHub) MergeBase(ctx context.Context, base, head string) (string, erro
 	var sha string
 	for _, page := range []int{2, 1} {
 		cmp, _, err := g.gh.Repositories.CompareCommits(ctx, g.owner, g.repo, base, head, &github.ListOptions{Page: page, PerPage: 1})
+		if err != nil && page == 2 && ctx.Err() == nil && isClientError(err) {
+			// No document says how GitHub answers a page past the
+			// last commit (a comparison of one commit): a refusal of
+			// that page is not a failure, page 1 answers too.
+			continue
+		}
 		if err != nil {
 			return "", fmt.Errorf("find the merge base of %s and %s: %w", short(base), short(head), err)
 		}
@@ -445,6 +451,20 @@ func build(files []*github.CommitFile) (Files, error) {
 func isNotFound(err error) bool {
 	var ge *github.ErrorResponse
 	return errors.As(err, &ge) && ge.Response != nil && ge.Response.StatusCode == http.StatusNotFound
+}
+
+// isClientError reports whether GitHub refused the request itself (400,
+// 404 or 422), as opposed to a permission, rate limit or server failure.
+func isClientError(err error) bool {
+	var ge *github.ErrorResponse
+	if !errors.As(err, &ge) || ge.Response == nil {
+		return false
+	}
+	switch ge.Response.StatusCode {
+	case http.StatusBadRequest, http.StatusNotFound, http.StatusUnprocessableEntity:
+		return true
+	}
+	return false
 }
 
 func short(sha string) string {

@@ -117,4 +117,17 @@ func TestMergeBaseFallsBackToTheFirstPage(t *testing.T) {
 	if got, err := gh.MergeBase(context.Background(), "main", pr.HeadSHA); !errors.Is(err, pull.ErrUnusable) {
 		t.Errorf("MergeBase = %q, %v; want ErrUnusable", got, err)
 	}
+	// A refusal of page 2 (how GitHub answers a page past the last commit
+	// is not documented) falls back to page 1 too; a server failure of it
+	// does not.
+	for _, status := range []int{http.StatusNotFound, http.StatusUnprocessableEntity} {
+		w.GitHub.FailNext(http.MethodGet, "/repos/*/*/compare/*", 1, status, nil)
+		if got, err := gh.MergeBase(context.Background(), "main", pr.HeadSHA); err != nil || got != "main" {
+			t.Errorf("page 2 answered %d: MergeBase = %q, %v; want main from the first page", status, got, err)
+		}
+	}
+	w.GitHub.FailNext(http.MethodGet, "/repos/*/*/compare/*", 1, http.StatusForbidden, nil)
+	if got, err := gh.MergeBase(context.Background(), "main", pr.HeadSHA); err == nil {
+		t.Errorf("page 2 answered 403: MergeBase = %q, want the error", got)
+	}
 }
