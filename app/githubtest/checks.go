@@ -83,6 +83,25 @@ func (s *Server) SetInstallationPermissions(installationID int64, perms map[stri
 	s.installPerms[installationID] = maps.Clone(perms)
 }
 
+// RefuseAnnotations makes the repository's check runs refuse annotations on paths the way
+// GitHub refuses an annotation it cannot place (a path that is not in the repository): the
+// whole create or update is answered 422 Validation Failed and nothing of it is applied.
+func (s *Server) RefuseAnnotations(owner, name string, paths ...string) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rs := s.mustRepoLocked(owner, name)
+	if rs == nil {
+		return
+	}
+	if rs.refusedPaths == nil {
+		rs.refusedPaths = map[string]bool{}
+	}
+	for _, p := range paths {
+		rs.refusedPaths[p] = true
+	}
+}
+
 // permissionsLocked are the permissions of an installation.
 func (s *Server) permissionsLocked(installationID int64) map[string]string {
 	if p, ok := s.installPerms[installationID]; ok {
@@ -258,6 +277,10 @@ func (s *Server) validateCheckRun(c *call, req *checkRunRequest, create bool, do
 		}
 		for _, a := range o.Annotations {
 			if !validAnnotation(w, docs, a) {
+				return false
+			}
+			if c.repo.refusedPaths[*a.Path] {
+				validationFailed(w, docs, "annotations", fmt.Sprintf("path %q is not a file of the repository", *a.Path))
 				return false
 			}
 		}

@@ -216,6 +216,8 @@ type repoState struct {
 	compares  map[string][]File // "base...head" → files
 	perms     map[string]string // login → permission
 	checkRuns []*CheckRun       // in creation order
+	// refusedPaths are the paths whose annotations check runs refuse (RefuseAnnotations).
+	refusedPaths map[string]bool
 }
 
 type prState struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/google/go-github/v66/github"
+	"github.com/rs/zerolog"
 
 	"github.com/codex-review/codex-review/review/render"
 )
@@ -78,6 +79,8 @@ func FindCheckRun(ctx context.Context, gh *github.Client, owner, repo, head, ext
 
 // CreateCheckRun creates the app's check run on head and returns its id.
 // Annotations beyond the first MaxAnnotationsPerRequest follow in updates.
+// Annotations GitHub refuses (422) are left out: the run is created with
+// its status, conclusion and summary all the same (see refusedAnnotations).
 func CreateCheckRun(ctx context.Context, gh *github.Client, owner, repo, head, externalID string, run CheckRun) (int64, error) {
 	first, rest := batch(run.Output.Annotations)
 	opt := github.CreateCheckRunOptions{
@@ -96,10 +99,23 @@ func CreateCheckRun(ctx context.Context, gh *github.Client, owner, repo, head, e
 	// A check run created twice is only a duplicate run, not a second
 	// notification: throttling and 5xx are retried without asking whether
 	// the failed call took effect.
-	cr, err := retry(ctx, retrier{}, func(ctx context.Context) (*github.CheckRun, error) {
-		cr, _, err := gh.Checks.CreateCheckRun(ctx, owner, repo, opt)
-		return cr, err
-	}, nil)
+	create := func() (*github.CheckRun, error) {
+		return retry(ctx, retrier{}, func(ctx context.Context) (*github.CheckRun, error) {
+			cr, _, err := gh.Checks.CreateCheckRun(ctx, owner, repo, opt)
+			return cr, err
+		}, nil)
+	}
+	cr, err := create()
+	if err != nil && isUnprocessable(err) && len(first) > 0 {
+		// One annotation GitHub will not take refuses the whole request,
+		// status and conclusion included. Without annotations it is
+		// created as it should be; the annotations then follow alone, and
+		// only the refused ones are left out.
+		opt.Output = output(run.Output, nil)
+		if again, err2 := create(); err2 == nil {
+			cr, err, rest = again, nil, run.Output.Annotations
+		}
+	}
 	if err != nil {
 		return 0, fmt.Errorf("create the check run on %s in %s/%s: %w", short(head), owner, repo, err)
 	}
@@ -110,7 +126,8 @@ func CreateCheckRun(ctx context.Context, gh *github.Client, owner, repo, head, e
 }
 
 // UpdateCheckRun sets the status, conclusion and output of a check run;
-// annotations go in batches of MaxAnnotationsPerRequest.
+// annotations go in batches of MaxAnnotationsPerRequest. Annotations
+// GitHub refuses (422) are left out, as in CreateCheckRun.
 func UpdateCheckRun(ctx context.Context, gh *github.Client, owner, repo string, id int64, run CheckRun) error {
 	first, rest := batch(run.Output.Annotations)
 	opt := github.UpdateCheckRunOptions{
@@ -124,37 +141,116 @@ func UpdateCheckRun(ctx context.Context, gh *github.Client, owner, repo string, 
 	if run.DetailsURL != "" {
 		opt.DetailsURL = github.String(run.DetailsURL)
 	}
-	if _, err := retry(ctx, retrier{}, func(ctx context.Context) (*github.CheckRun, error) {
-		cr, _, err := gh.Checks.UpdateCheckRun(ctx, owner, repo, id, opt)
-		return cr, err
-	}, nil); err != nil {
+	update := func() error {
+		_, err := retry(ctx, retrier{}, func(ctx context.Context) (*github.CheckRun, error) {
+			cr, _, err := gh.Checks.UpdateCheckRun(ctx, owner, repo, id, opt)
+			return cr, err
+		}, nil)
+		return err
+	}
+	err := update()
+	if err != nil && isUnprocessable(err) && len(first) > 0 {
+		// As in CreateCheckRun: a refused annotation must not leave the
+		// run in progress.
+		opt.Output = output(run.Output, nil)
+		if update() == nil {
+			err, rest = nil, run.Output.Annotations
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("update check run %d in %s/%s: %w", id, owner, repo, err)
 	}
 	return appendAnnotations(ctx, gh, owner, repo, id, run.Output, rest)
 }
 
+// maxAnnotationProbes bounds the requests spent, for one check run, on
+// finding which annotations of refused batches GitHub refuses (about
+// 2·log2(50) for each refused one: a handful of bad paths); the rest
+// of a batch still unsettled then is counted as refused.
+const maxAnnotationProbes = 40
+
 // appendAnnotations sends the annotations after the first batch, each
 // batch with the output's title and summary, which an update with output
-// must repeat.
+// must repeat. A batch GitHub refuses (422: a path it does not know, a
+// line range it rejects) is split in halves until the refused annotations
+// are found, and sent without them: GitHub validates a request before it
+// appends anything, so a refused one added nothing. When some were left
+// out, a last update says how many in the output's text, and one warning
+// is logged.
 func appendAnnotations(ctx context.Context, gh *github.Client, owner, repo string, id int64, out render.CheckOutput, rest []render.Annotation) error {
+	total := len(rest)
+	a := annotator{ctx: ctx, gh: gh, owner: owner, repo: repo, id: id, out: out, probes: maxAnnotationProbes}
 	for len(rest) > 0 {
 		var next []render.Annotation
 		next, rest = batch(rest)
-		opt := github.UpdateCheckRunOptions{Name: CheckName, Output: output(out, next)}
-		// Only throttling is retried: GitHub appends annotations, so a
-		// batch repeated after a 5xx it had carried out would show twice,
-		// and there is no telling whether it did.
-		_, err := retry(ctx, retrier{}, func(ctx context.Context) (*github.CheckRun, error) {
-			cr, _, err := gh.Checks.UpdateCheckRun(ctx, owner, repo, id, opt)
-			return cr, err
-		}, func(context.Context) (*github.CheckRun, bool, error) {
-			return nil, false, errMaybeAdded
-		})
-		if err != nil {
+		if err := a.send(next); err != nil {
 			return fmt.Errorf("add annotations to check run %d in %s/%s: %w", id, owner, repo, err)
 		}
 	}
+	if a.refused == 0 {
+		return nil
+	}
+	note := fmt.Sprintf("%d of %d annotations could not be attached: GitHub refused them.", a.refused, total)
+	if total == 1 {
+		note = "The annotation could not be attached: GitHub refused it."
+	}
+	o := output(out, nil)
+	o.Text = github.String(note)
+	_, err := retry(ctx, retrier{}, func(ctx context.Context) (*github.CheckRun, error) {
+		cr, _, err := gh.Checks.UpdateCheckRun(ctx, owner, repo, id, github.UpdateCheckRunOptions{Name: CheckName, Output: o})
+		return cr, err
+	}, nil)
+	ev := zerolog.Ctx(ctx).Warn().Int64("check_run", id).Int("refused", a.refused).Int("annotations", total).Str("github", errorText(a.first))
+	if err != nil {
+		ev = ev.AnErr("note_err", err)
+	}
+	ev.Msg("GitHub refused annotations of the check run; it is complete without them")
 	return nil
+}
+
+// annotator adds batches of annotations to one check run.
+type annotator struct {
+	ctx         context.Context
+	gh          *github.Client
+	owner, repo string
+	id          int64
+	out         render.CheckOutput
+	// probes is what is left of maxAnnotationProbes.
+	probes int
+	// refused counts the annotations left out; first is GitHub's first
+	// refusal, for the log.
+	refused int
+	first   error
+}
+
+// send adds as, leaving out what GitHub refuses.
+func (a *annotator) send(as []render.Annotation) error {
+	opt := github.UpdateCheckRunOptions{Name: CheckName, Output: output(a.out, as)}
+	// Only throttling is retried: GitHub appends annotations, so a
+	// batch repeated after a 5xx it had carried out would show twice,
+	// and there is no telling whether it did.
+	_, err := retry(a.ctx, retrier{}, func(ctx context.Context) (*github.CheckRun, error) {
+		cr, _, err := a.gh.Checks.UpdateCheckRun(ctx, a.owner, a.repo, a.id, opt)
+		return cr, err
+	}, func(context.Context) (*github.CheckRun, bool, error) {
+		return nil, false, errMaybeAdded
+	})
+	if err == nil || !isUnprocessable(err) {
+		return err
+	}
+	if a.first == nil {
+		a.first = err
+	}
+	if len(as) == 1 || a.probes < 2 {
+		a.refused += len(as)
+		return nil
+	}
+	a.probes -= 2
+	mid := len(as) / 2
+	if err := a.send(as[:mid]); err != nil {
+		return err
+	}
+	return a.send(as[mid:])
 }
 
 // errMaybeAdded stops the retry of an annotation batch that failed in a

@@ -81,3 +81,51 @@ func TestCheckRunAnnotationsInBatches(t *testing.T) {
 		t.Errorf("annotations per request = %v, want [50 1]", got)
 	}
 }
+
+// GitHub refusing some annotations (422) must not leave the run in
+// progress: it is completed all the same, with the others, and says how
+// many were left out.
+func TestCheckRunRefusedAnnotations(t *testing.T) {
+	ctx := context.Background()
+	as := manyAnnotations(120)
+	for _, i := range []int{3, 70, 71} {
+		as[i].Path = "gone.go"
+	}
+	for _, create := range []bool{false, true} {
+		e := newEnv(t)
+		e.srv.RefuseAnnotations(owner, repo, "gone.go")
+		run := publish.CheckRun{Status: publish.CheckCompleted, Conclusion: publish.ConclusionFailure,
+			Output: render.CheckOutput{Title: "120 findings", Summary: "many", Annotations: as}}
+		var err error
+		if create {
+			_, err = publish.CreateCheckRun(ctx, e.gh, owner, repo, head, "auto", run)
+		} else {
+			var id int64
+			id, err = publish.CreateCheckRun(ctx, e.gh, owner, repo, head, "auto", publish.CheckRun{Status: publish.CheckInProgress,
+				Output: render.CheckOutput{Title: "Review in progress", Summary: "running"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = publish.UpdateCheckRun(ctx, e.gh, owner, repo, id, run)
+		}
+		if err != nil {
+			t.Fatalf("create %v: %v", create, err)
+		}
+		runs := e.srv.CheckRuns(owner, repo)
+		if len(runs) != 1 || runs[0].Status != "completed" || runs[0].Conclusion != "failure" || runs[0].Summary != "many" {
+			t.Fatalf("create %v: check runs %+v", create, runs)
+		}
+		got := runs[0].Annotations
+		if len(got) != 117 {
+			t.Errorf("create %v: %d annotations, want 117", create, len(got))
+		}
+		for _, a := range got {
+			if a.Path != "c.go" {
+				t.Errorf("create %v: refused annotation %+v attached", create, a)
+			}
+		}
+		if want := "3 of 120 annotations could not be attached: GitHub refused them."; runs[0].Text != want {
+			t.Errorf("create %v: text %q, want %q", create, runs[0].Text, want)
+		}
+	}
+}

@@ -295,3 +295,28 @@ func TestRepeatedRequestLeavesNoCheckInProgress(t *testing.T) {
 		}
 	}
 }
+
+// A finding whose annotation GitHub refuses (422) still ends in a
+// completed check with the review's conclusion; the run says the
+// annotation is missing.
+func TestCheckRunWithRefusedAnnotation(t *testing.T) {
+	w := apptest.New(t)
+	w.AddStandardPR(nil)
+	w.GitHub.SetContent(apptest.Owner, apptest.Repo, "main", ".codex.yml", "version: 1\nreview: {min_priority: P2}\nchecks: {fail_on: P1}\n")
+	f := apptest.Injection(14)
+	w.GitHub.RefuseAnnotations(apptest.Owner, apptest.Repo, f.CodeLocation.AbsoluteFilePath)
+	w.SetAnswer(apptest.SecurityFinds(f, minor()))
+	if err := worker(w).Run(context.Background(), comment(w, "alice", "OWNER", "@codex review")); err != nil {
+		t.Fatal(err)
+	}
+	runs := checkRuns(w)
+	if len(runs) != 1 || runs[0].Status != "completed" || runs[0].Conclusion != "failure" {
+		t.Fatalf("check runs %+v, want one completed/failure", runs)
+	}
+	if as := runs[0].Annotations; len(as) != 0 {
+		t.Errorf("annotations %+v attached", as)
+	}
+	if want := "2 of 2 annotations could not be attached: GitHub refused them."; runs[0].Text != want {
+		t.Errorf("text %q, want %q", runs[0].Text, want)
+	}
+}
