@@ -224,6 +224,8 @@ func CheckStopped(why string) string {
 // CheckFailure is the summary of a check run whose review failed: what
 // happened (untrusted: error text may quote GitHub or the model endpoint)
 // and what to do (trusted markdown written by the app).
+// Like FailureComment it fits by construction (MaxCheckSummary).
 func CheckFailure(what, todo string) string {
-	return truncateBytes("**The review failed.**\n\n"+EscapeBlock(what)+"\n\n"+todo, MaxCheckSummary)
+	const head = "**The review failed.**\n\n"
+	return head + fitQuote(what, MaxCheckSummary-len(head)-len("\n\n")-len(todo), quoteBlock) + "\n\n" + todo
 }
