@@ -178,7 +178,9 @@ const maxAnnotationProbes = 40
 // out, a last update says how many in the output's text, and one warning
 // is logged.
 func appendAnnotations(ctx context.Context, gh *github.Client, owner, repo string, id int64, out render.CheckOutput, rest []render.Annotation) error {
-	total := len(rest)
+	// All of the run's annotations, the first batch's too: the note
+	// counts what the run lacks of all it was to have.
+	total := len(out.Annotations)
 	a := annotator{ctx: ctx, gh: gh, owner: owner, repo: repo, id: id, out: out, probes: maxAnnotationProbes}
 	for len(rest) > 0 {
 		var next []render.Annotation

@@ -128,4 +128,22 @@ func TestCheckRunRefusedAnnotations(t *testing.T) {
 			t.Errorf("create %v: text %q, want %q", create, runs[0].Text, want)
 		}
 	}
+
+	// Refused only after the first batch, which went with the run: the
+	// note still counts all of the run's annotations.
+	as = manyAnnotations(120)
+	as[70].Path, as[71].Path = "gone.go", "gone.go"
+	e := newEnv(t)
+	e.srv.RefuseAnnotations(owner, repo, "gone.go")
+	if _, err := publish.CreateCheckRun(ctx, e.gh, owner, repo, head, "auto", publish.CheckRun{Status: publish.CheckCompleted, Conclusion: publish.ConclusionFailure,
+		Output: render.CheckOutput{Title: "120 findings", Summary: "many", Annotations: as}}); err != nil {
+		t.Fatal(err)
+	}
+	runs := e.srv.CheckRuns(owner, repo)
+	if len(runs) != 1 || len(runs[0].Annotations) != 118 {
+		t.Fatalf("check runs %+v", runs)
+	}
+	if want := "2 of 120 annotations could not be attached: GitHub refused them."; runs[0].Text != want {
+		t.Errorf("text %q, want %q", runs[0].Text, want)
+	}
 }
