@@ -222,7 +222,7 @@ func TestThreadSuggestionTooLongIsNotCut(t *testing.T) {
 				t.Errorf("the reply offers a cut suggestion (%d of %d bytes) for one-click commit:\n%.300s…%s", len(s), len(huge), s, s[max(0, len(s)-200):])
 			}
 		}
-		if !strings.Contains(body, "Bind the name.") || !strings.Contains(body, "No committable suggestion") {
+		if !strings.Contains(body, "Bind the name.") || !strings.Contains(body, "No committable suggestion: the model's fix is longer than a GitHub comment may be.") {
 			t.Errorf("the reply does not answer and say why there is no suggestion:\n%.2000s", body)
 		}
 	})
