@@ -496,11 +496,15 @@ func (q *Queue) Cancel(ctx context.Context, id int64) error {
 	// Concurrent Cancels (two replicas, a double click) may all have read
 	// the job before any cancelled it, and all get it back cancelled: the
 	// one that records the telling in the job's row tells.
+	// The job is cancelled whatever the claim gives: should the claim
+	// fail, the handler is told all the same, as telling twice only
+	// completes a check run twice, and never telling would leave it
+	// queued for good (a Cancel asked again finds the job finished).
 	first, err := q.leases.ClaimCancelled(cctx, id)
 	if err != nil {
-		return fmt.Errorf("cancel job %d: %w", id, err)
+		zerolog.Ctx(ctx).Warn().Err(err).Int64("job", id).Msg("could not record that the cancelled job's handler is told; telling it anyway")
 	}
-	if first {
+	if first || err != nil {
 		c.Cancelled(cctx, q.jobFrom(row, args))
 	}
 	return nil

@@ -236,6 +236,7 @@ func TestQueue(t *testing.T) {
 		{"a cancelled job slow to return keeps its lease and is told", testCancelledSlowHandler},
 		{"cancel a job waiting for its retry", testCancelRetryable},
 		{"concurrent cancels tell the handler once", testCancelConcurrent},
+		{"a cancel whose telling cannot be recorded still tells", testCancelClaimFails},
 		{"stop cancels a running job and a restart runs it again", testStopRequeues},
 		{"job of a crashed process is rescued and completes once", testRescue},
 		{"crash during the last attempt is reported once", testRescueLastAttempt},
@@ -689,6 +690,53 @@ func testCancelConcurrent(t *testing.T, ctx context.Context, databaseURL string)
 		})
 	}
 	wg.Wait()
+	if got := jobState(t, ctx, q, id); got != rivertype.JobStateCancelled {
+		t.Errorf("job is %s, want cancelled", got)
+	}
+	h.mu.Lock()
+	cancelled := slices.Clone(h.cancelled)
+	h.mu.Unlock()
+	if len(cancelled) != 1 || cancelled[0].ID != id {
+		t.Errorf("the handler was told %d times (%+v), want once", len(cancelled), cancelled)
+	}
+}
+
+// closingClient closes the app's database handle once a job is cancelled,
+// so that what Cancel writes after the cancellation fails.
+type closingClient struct {
+	riverClient
+	db *store.DB
+}
+
+func (c *closingClient) JobCancel(ctx context.Context, id int64) (*rivertype.JobRow, error) {
+	row, err := c.riverClient.JobCancel(ctx, id)
+	c.db.SQL().Close()
+	return row, err
+}
+
+// testCancelClaimFails cancels a job waiting for its retry when the record
+// that its handler is being told cannot be written: the job is cancelled
+// all the same, so the handler is told and Cancel does not fail (a Cancel
+// asked again would find the job finished and tell nobody).
+func testCancelClaimFails(t *testing.T, ctx context.Context, databaseURL string) {
+	if !strings.HasPrefix(databaseURL, "postgres") {
+		t.Skip("River has a handle of its own on Postgres only")
+	}
+	h := &fakeHandler{review: func(context.Context, Job) error { return errors.New("model overloaded") }}
+	cfg := testConfig(t)
+	cfg.Backoff = func(int) time.Duration { return time.Hour }
+	db := openDB(t, ctx, databaseURL)
+	q := newQueue(t, db, cfg, h)
+	events := subscribe(t, q)
+	start(t, ctx, q)
+	id := enqueue(t, ctx, q, args(7, "c0ffee", "rev_abc"))
+	waitEvent(t, ctx, events, river.EventKindJobFailed, id)
+	stop(t, ctx, q)
+
+	q.client = &closingClient{riverClient: q.client, db: db}
+	if err := q.Cancel(ctx, id); err != nil {
+		t.Errorf("Cancel: %v", err)
+	}
 	if got := jobState(t, ctx, q, id); got != rivertype.JobStateCancelled {
 		t.Errorf("job is %s, want cancelled", got)
 	}
