@@ -117,9 +117,10 @@ type Canceller interface {
 }
 
 // Waiter is an optional interface of a Handler: Waiting is called once for
-// a job that has to wait because another job of its pull request is
-// running, before it waits, so that the app can acknowledge the request at
-// once rather than when the job's turn comes. What it returns is kept with
+// a job that has to wait because another job holds what its lease locks
+// (another review of its pull request: job.Job.Exclusive, lockKey), before
+// it waits, so that the app can acknowledge the request at once rather
+// than when the job's turn comes. What it returns is kept with
 // the job and handed back in Job.Args.Waited every time the job is handled
 // again, and Waiting is not called again for it. finished means the job
 // needs no turn at all (its requester may not ask for it): it is complete.
