@@ -10,9 +10,9 @@ import (
 	"time"
 )
 
-// Job leases. A running review job holds a lease, one row of
-// codex_job_leases keyed by a lock key (its pull request), that it renews
-// while it runs. A running job whose lease expired — or that never took one
+// Job leases. A running job holds a lease, one row of codex_job_leases
+// keyed by a lock key (its pull request for a review, the job itself for
+// the other actions: app/queue's lockKey), that it renews while it runs. A running job whose lease expired — or that never took one
 // within the grace period after River handed it out — belongs to a process
 // that died, and Rescue puts it back in the queue.
 //
