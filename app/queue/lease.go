@@ -21,8 +21,8 @@ import (
 // Leases: how a job of a dead process runs again within seconds, and how
 // one pull request is reviewed by one job at a time.
 //
-// A running job holds a lease in the database, keyed by its pull request,
-// and renews it every Lease/3. Every process looks for running jobs whose
+// A running job holds a lease in the database, keyed by what it locks
+// (lockKey: a review's pull request), and renews it every Lease/3. Every process looks for running jobs whose
 // lease expired (or that took none within a lease of starting) every
 // Lease/6 and puts them back in the queue; River's own rescue, which waits
 // for the job timeout, never sees these jobs (worker.Timeout).
