@@ -79,13 +79,7 @@ func suggestReply(t *testing.T, databaseURL, explanation, suggestion string) str
 				Suggestion:   suggestion}}}
 	})
 	c := startConvo(t, w, databaseURL)
-	c.issueComment(t, "alice", "OWNER", "@codex review")
-	c.waitWrite(t, "/pulls/7/reviews")
-	posted := w.GitHub.ReviewComments(apptest.Owner, apptest.Repo, 7)
-	if len(posted) != 1 {
-		t.Fatalf("the review's comments: %+v", posted)
-	}
-	root := posted[0].ID
+	root := c.reviewed(t).ID
 	c.ask(t, bob, root, "@codex suggest")
 	c.waitWrite(t, "/pulls/7/comments")
 	rs := replies(w, root)
@@ -182,13 +176,7 @@ func TestDismissedNitDoesNotHideWorseFindingBesideIt(t *testing.T) {
 		nit := at("[P3] Prefer a prepared statement", "security", 14)
 		nit.Priority = 3
 		model.set(nit)
-		c.issueComment(t, "alice", "OWNER", "@codex review")
-		c.waitWrite(t, "/pulls/7/reviews")
-		posted := w.GitHub.ReviewComments(apptest.Owner, apptest.Repo, 7)
-		if len(posted) != 1 {
-			t.Fatalf("first review's comments: %+v", posted)
-		}
-		c.deliverRaw(t, "pull_request_review_thread", w.GitHub.ResolveThread(apptest.Owner, apptest.Repo, posted[0].ID, bob, true))
+		c.deliverRaw(t, "pull_request_review_thread", w.GitHub.ResolveThread(apptest.Owner, apptest.Repo, c.reviewed(t).ID, bob, true))
 
 		worse := at("[P0] Any name returns every user's row", "security", 15)
 		worse.Priority = 0
@@ -241,13 +229,7 @@ func TestEncodedSuggestionInfoIsNotOffered(t *testing.T) {
 		f.Body = "Fix it.\n\n```sugg&#101;stion\nfunc Find() { backdoor() }\n```\n\n~~~&#x53;UGGESTION extra\nx\n~~~\n\n```sugg&#101;stion&#32;y\ny\n```\n\n```m&#101;rmaid\ngraph TD; A-->B\n```"
 		w.SetAnswer(apptest.SecurityFinds(f))
 		c := startConvo(t, w, databaseURL)
-		c.issueComment(t, "alice", "OWNER", "@codex review")
-		c.waitWrite(t, "/pulls/7/reviews")
-		posted := w.GitHub.ReviewComments(apptest.Owner, apptest.Repo, 7)
-		if len(posted) != 1 {
-			t.Fatalf("the review's comments: %+v", posted)
-		}
-		body := posted[0].Body
+		body := c.reviewed(t).Body
 		if got := suggestionBlocks(body); len(got) != 0 {
 			t.Errorf("the comment offers %q for one-click commit:\n%s", got, body)
 		}

@@ -162,6 +162,19 @@ func isThread(req modeltest.Request) bool {
 	return len(req.UserMessages) > 0 && strings.Contains(req.UserMessages[len(req.UserMessages)-1], "# A question in a review thread")
 }
 
+// reviewed has alice ask for a review of pull request 7 and returns the
+// review's one inline comment.
+func (c *convo) reviewed(t *testing.T) githubtest.ReviewComment {
+	t.Helper()
+	c.issueComment(t, "alice", "OWNER", "@codex review")
+	c.waitWrite(t, "/pulls/7/reviews")
+	posted := c.w.GitHub.ReviewComments(apptest.Owner, apptest.Repo, 7)
+	if len(posted) != 1 {
+		t.Fatalf("the review's comments: %+v", posted)
+	}
+	return posted[0]
+}
+
 func threadRequests(w *apptest.World) []modeltest.Request {
 	var out []modeltest.Request
 	for _, r := range w.Model.Requests() {
@@ -218,13 +231,11 @@ func TestThreadQuestions(t *testing.T) {
 		})
 		c := startConvo(t, w, databaseURL)
 
-		c.issueComment(t, "alice", "OWNER", "@codex review")
-		c.waitWrite(t, "/pulls/7/reviews")
-		posted := w.GitHub.ReviewComments(apptest.Owner, apptest.Repo, 7)
-		if len(posted) != 1 || posted[0].Line != 14 {
-			t.Fatalf("the review's comments: %+v", posted)
+		posted := c.reviewed(t)
+		if posted.Line != 14 {
+			t.Fatalf("the review's comment: %+v", posted)
 		}
-		root := posted[0].ID
+		root := posted.ID
 
 		// A writer's question: 👀, then one answer in the thread.
 		q := c.ask(t, bob, root, "I am not sure.\n@codex why is this a problem?")
