@@ -662,20 +662,45 @@ func (c *gatedClient) JobCancel(ctx context.Context, id int64) (*rivertype.JobRo
 	return c.riverClient.JobCancel(ctx, id)
 }
 
-// testCancelConcurrent cancels a job waiting for its retry from two callers
-// at once (the API of two replicas, a double click): both see a job that a
-// worker took before and that they are about to cancel, and the handler is
-// still told once.
-func testCancelConcurrent(t *testing.T, ctx context.Context, databaseURL string) {
+// failedOnce runs a job whose one attempt fails and whose retry is an
+// hour away, then stops the queue: the job is retryable, and a worker took
+// it before.
+func failedOnce(t *testing.T, ctx context.Context, databaseURL string) (*Queue, *fakeHandler, *store.DB, int64) {
+	t.Helper()
 	h := &fakeHandler{review: func(context.Context, Job) error { return errors.New("model overloaded") }}
 	cfg := testConfig(t)
 	cfg.Backoff = func(int) time.Duration { return time.Hour }
-	q := newQueue(t, openDB(t, ctx, databaseURL), cfg, h)
+	db := openDB(t, ctx, databaseURL)
+	q := newQueue(t, db, cfg, h)
 	events := subscribe(t, q)
 	start(t, ctx, q)
 	id := enqueue(t, ctx, q, args(7, "c0ffee", "rev_abc"))
 	waitEvent(t, ctx, events, river.EventKindJobFailed, id)
 	stop(t, ctx, q)
+	return q, h, db, id
+}
+
+// cancelledOnce fails the test unless job id is cancelled and h was told
+// of it once.
+func cancelledOnce(t *testing.T, ctx context.Context, q *Queue, h *fakeHandler, id int64) {
+	t.Helper()
+	if got := jobState(t, ctx, q, id); got != rivertype.JobStateCancelled {
+		t.Errorf("job is %s, want cancelled", got)
+	}
+	h.mu.Lock()
+	cancelled := slices.Clone(h.cancelled)
+	h.mu.Unlock()
+	if len(cancelled) != 1 || cancelled[0].ID != id {
+		t.Errorf("the handler was told %d times (%+v), want once", len(cancelled), cancelled)
+	}
+}
+
+// testCancelConcurrent cancels a job waiting for its retry from two callers
+// at once (the API of two replicas, a double click): both see a job that a
+// worker took before and that they are about to cancel, and the handler is
+// still told once.
+func testCancelConcurrent(t *testing.T, ctx context.Context, databaseURL string) {
+	q, h, _, id := failedOnce(t, ctx, databaseURL)
 
 	const callers = 2
 	gated := &gatedClient{riverClient: q.client}
@@ -690,15 +715,7 @@ func testCancelConcurrent(t *testing.T, ctx context.Context, databaseURL string)
 		})
 	}
 	wg.Wait()
-	if got := jobState(t, ctx, q, id); got != rivertype.JobStateCancelled {
-		t.Errorf("job is %s, want cancelled", got)
-	}
-	h.mu.Lock()
-	cancelled := slices.Clone(h.cancelled)
-	h.mu.Unlock()
-	if len(cancelled) != 1 || cancelled[0].ID != id {
-		t.Errorf("the handler was told %d times (%+v), want once", len(cancelled), cancelled)
-	}
+	cancelledOnce(t, ctx, q, h, id)
 }
 
 // closingClient closes the app's database handle once a job is cancelled,
@@ -722,30 +739,13 @@ func testCancelClaimFails(t *testing.T, ctx context.Context, databaseURL string)
 	if !strings.HasPrefix(databaseURL, "postgres") {
 		t.Skip("River has a handle of its own on Postgres only")
 	}
-	h := &fakeHandler{review: func(context.Context, Job) error { return errors.New("model overloaded") }}
-	cfg := testConfig(t)
-	cfg.Backoff = func(int) time.Duration { return time.Hour }
-	db := openDB(t, ctx, databaseURL)
-	q := newQueue(t, db, cfg, h)
-	events := subscribe(t, q)
-	start(t, ctx, q)
-	id := enqueue(t, ctx, q, args(7, "c0ffee", "rev_abc"))
-	waitEvent(t, ctx, events, river.EventKindJobFailed, id)
-	stop(t, ctx, q)
+	q, h, db, id := failedOnce(t, ctx, databaseURL)
 
 	q.client = &closingClient{riverClient: q.client, db: db}
 	if err := q.Cancel(ctx, id); err != nil {
 		t.Errorf("Cancel: %v", err)
 	}
-	if got := jobState(t, ctx, q, id); got != rivertype.JobStateCancelled {
-		t.Errorf("job is %s, want cancelled", got)
-	}
-	h.mu.Lock()
-	cancelled := slices.Clone(h.cancelled)
-	h.mu.Unlock()
-	if len(cancelled) != 1 || cancelled[0].ID != id {
-		t.Errorf("the handler was told %d times (%+v), want once", len(cancelled), cancelled)
-	}
+	cancelledOnce(t, ctx, q, h, id)
 }
 
 // testCancelRunning cancels a job while it runs: its context ends, and the
