@@ -212,10 +212,13 @@ type repoState struct {
 	// branchAt names the branch a pull request's base commit was taken
 	// from (BaseSHA → BaseRef), so that a read at that commit sees the
 	// branch's files as GitHub would.
-	branchAt  map[string]string
-	compares  map[string][]File // "base...head" → files
-	perms     map[string]string // login → permission
-	checkRuns []*CheckRun       // in creation order
+	branchAt map[string]string
+	compares map[string][]File // "base...head" → files
+	// compareCommits is the number of commits of a comparison, 1 when
+	// not set.
+	compareCommits map[string]int
+	perms          map[string]string // login → permission
+	checkRuns      []*CheckRun       // in creation order
 	// refusedPaths are the paths whose annotations check runs refuse (RefuseAnnotations).
 	refusedPaths map[string]bool
 }
@@ -495,6 +498,22 @@ func (s *Server) SetCompare(owner, name, base, head string, files []File) {
 		return
 	}
 	rs.compares[base+"..."+head] = files
+}
+
+// SetCompareCommits makes the comparison of base and head span n commits
+// (the last is head), which GitHub pages; SetCompare sets its files.
+func (s *Server) SetCompareCommits(owner, name, base, head string, n int) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rs := s.mustRepoLocked(owner, name)
+	if rs == nil {
+		return
+	}
+	if rs.compareCommits == nil {
+		rs.compareCommits = map[string]int{}
+	}
+	rs.compareCommits[base+"..."+head] = n
 }
 
 // SetPermission sets a user's permission on a repository: admin, maintain, write, triage, read

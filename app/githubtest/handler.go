@@ -479,14 +479,20 @@ func (s *Server) handleCompare(c *call) {
 	// Like GitHub, the comparison is paged by its commits; every page carries the rest of the
 	// object (status, base_commit, merge_base_commit), but only the first lists the changed files
 	// (all of them, not a page of them).
+	n := max(1, c.repo.compareCommits[base+"..."+head])
+	commits := make([]map[string]any, n)
+	for i := range commits {
+		commits[i] = map[string]any{"sha": fmt.Sprintf("%040x", i+1)}
+	}
+	commits[n-1]["sha"] = head
 	body := map[string]any{
 		"status":            "ahead",
-		"ahead_by":          1,
+		"ahead_by":          n,
 		"behind_by":         0,
-		"total_commits":     1,
+		"total_commits":     n,
 		"base_commit":       map[string]any{"sha": base},
 		"merge_base_commit": map[string]any{"sha": base},
-		"commits":           paginate(c.w, c.r, []map[string]any{{"sha": head}}),
+		"commits":           paginate(c.w, c.r, commits),
 		"url":               fmt.Sprintf("%s/repos/%s/%s/compare/%s", c.base, c.repo.owner, c.repo.name, basehead),
 	}
 	if requestedPage(c.r) == 1 {

@@ -33,7 +33,7 @@ const (
 	// maxRepoFile bounds a file read from the repository (.codex.yml,
 	// AGENTS.md); .codex.yml is limited further by its parser.
 	maxRepoFile = 1 << 20
-	// filesPerPage is the largest page of the files and compare APIs.
+	// filesPerPage is the largest page of the pull request files API.
 	filesPerPage = 100
 )
 
@@ -182,27 +182,23 @@ func (g *GitHub) Files(ctx context.Context) (Files, error) {
 
 // Compare is the change from one commit to a later one, or nil when to
 // does not descend from from (a force push) or from is gone.
+//
+// One call: a paginated comparison is paged by its commits, and GitHub
+// lists the changed files (all of them, up to its 300) on the first page
+// only, so later pages would carry nothing this needs. A page of one
+// commit keeps the answer small.
 func (g *GitHub) Compare(ctx context.Context, from, to string) (*diff.Diff, error) {
-	var files []*github.CommitFile
-	opts := &github.ListOptions{PerPage: filesPerPage}
-	for {
-		cmp, resp, err := g.gh.Repositories.CompareCommits(ctx, g.owner, g.repo, from, to, opts)
-		if err != nil {
-			if isNotFound(err) {
-				return nil, nil // the old head is gone (force push, gc)
-			}
-			return nil, fmt.Errorf("compare %s...%s: %w", short(from), short(to), err)
+	cmp, _, err := g.gh.Repositories.CompareCommits(ctx, g.owner, g.repo, from, to, &github.ListOptions{PerPage: 1})
+	if err != nil {
+		if isNotFound(err) {
+			return nil, nil // the old head is gone (force push, gc)
 		}
-		if cmp.GetStatus() != "ahead" {
-			return nil, nil
-		}
-		files = append(files, cmp.Files...)
-		if resp.NextPage == 0 || len(files) >= MaxListedFiles {
-			break
-		}
-		opts.Page = resp.NextPage
+		return nil, fmt.Errorf("compare %s...%s: %w", short(from), short(to), err)
 	}
-	f, err := build(files)
+	if cmp.GetStatus() != "ahead" {
+		return nil, nil
+	}
+	f, err := build(cmp.Files)
 	return f.Diff, err
 }
 

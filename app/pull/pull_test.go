@@ -97,6 +97,34 @@ func TestMergeBaseSkipsTheFiles(t *testing.T) {
 	}
 }
 
+// TestCompareIsOneCall: an incremental review's comparison of 250 commits
+// is read in one call, whose first page carries every changed file.
+func TestCompareIsOneCall(t *testing.T) {
+	w := apptest.New(t)
+	pr := w.AddStandardPR(nil)
+	newHead := strings.Repeat("e", 40)
+	w.GitHub.SetCompare(apptest.Owner, apptest.Repo, pr.HeadSHA, newHead, pr.Files)
+	w.GitHub.SetCompareCommits(apptest.Owner, apptest.Repo, pr.HeadSHA, newHead, 250)
+	gh, err := (&pull.Opener{Clients: w.Clients, BotLogin: w.GitHub.BotLogin()}).Open(apptest.Installation, apptest.Owner+"/"+apptest.Repo, pr.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(w.GitHub.Requests())
+	d, err := gh.Compare(context.Background(), pr.HeadSHA, newHead)
+	if err != nil || d == nil || len(d.Files) != len(pr.Files) {
+		t.Fatalf("Compare = %v, %v; want the %d files", d, err, len(pr.Files))
+	}
+	var compares int
+	for _, r := range w.GitHub.Requests()[n:] {
+		if strings.Contains(r.Path, "/compare/") {
+			compares++
+		}
+	}
+	if compares != 1 {
+		t.Errorf("%d compare calls for 250 commits, want 1", compares)
+	}
+}
+
 // TestMergeBaseFallsBackToTheFirstPage: a later page without the merge base
 // (an answer GitHub is not documented to give; a 200 with a body that is not
 // a comparison stands in for it) sends MergeBase to the first page, and a
