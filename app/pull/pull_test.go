@@ -146,7 +146,8 @@ func TestMergeBaseFallsBackToTheFirstPage(t *testing.T) {
 		t.Errorf("MergeBase = %q, %v; want ErrUnusable", got, err)
 	}
 	// A refusal of page 2 (how GitHub answers a page past the last commit
-	// is not documented) falls back to page 1 too; a server failure of it
+	// is not documented) falls back to page 1 too; a failure that is not
+	// a refusal of the request itself (403 here: permission or rate limit)
 	// does not.
 	for _, status := range []int{http.StatusNotFound, http.StatusUnprocessableEntity} {
 		w.GitHub.FailNext(http.MethodGet, "/repos/*/*/compare/*", 1, status, nil)
