@@ -338,7 +338,22 @@ func TestDirErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = d.Lookup(context.Background(), []deps.Package{{Ecosystem: deps.NPM, Name: "x", Version: "1.0.0"}})
-	if err == nil || !strings.Contains(err.Error(), "BAD.json") {
-		t.Errorf("err = %v, want one naming the malformed record", err)
+	if err == nil || !strings.Contains(err.Error(), "BAD.json") || !strings.Contains(err.Error(), dir) {
+		t.Errorf("err = %v, want one naming the malformed record and the export", err)
+	}
+	// A record that cannot be read: os.DirFS's error names it relative to
+	// the export, which the message must name.
+	if err := os.Symlink(filepath.Join(dir, "gone.json"), filepath.Join(dir, "npm", "LINK.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "npm", "BAD.json")); err != nil {
+		t.Fatal(err)
+	}
+	if d, err = osv.NewDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Lookup(context.Background(), []deps.Package{{Ecosystem: deps.NPM, Name: "x", Version: "1.0.0"}})
+	if err == nil || !strings.Contains(err.Error(), "LINK.json") || !strings.Contains(err.Error(), dir) {
+		t.Errorf("err = %v, want one naming the unreadable record and the export", err)
 	}
 }

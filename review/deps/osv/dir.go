@@ -51,7 +51,9 @@ func NewDir(root string) (*Dir, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("CODEX_OSV_DIR %s: not a directory", root)
 	}
-	return NewDirFS(os.DirFS(root), ".", "CODEX_OSV_DIR"), nil
+	// os.DirFS names files relative to root in its errors: the name
+	// says where they are.
+	return NewDirFS(os.DirFS(root), ".", "CODEX_OSV_DIR "+root), nil
 }
 
 // NewDirFS returns a lookup over an export laid out as NewDir's, in the
