@@ -91,6 +91,12 @@ func (q *Queue) acquire(ctx context.Context, j Job) (*lease, error) {
 	return l, nil
 }
 
+// cancelledLeases is how many leases long a cancelled job's lease is still
+// renewed while its handler finishes (completing its check run takes up
+// to a minute): five minutes with the default lease. After it the lease
+// expires, and the pull request's next review may run.
+const cancelledLeases = 10
+
 // keep renews the lease while the review runs, in a goroutine that stop
 // ends and waits for. The review's context is cancelled when the lease is
 // lost, or when it could not be renewed for 5/6 of a lease; stop then
@@ -138,6 +144,7 @@ func (l *lease) keep(ctx context.Context, log zerolog.Logger) (runCtx context.Co
 		next := time.NewTimer(cfg.Lease / 3)
 		defer next.Stop()
 		ctxDone := ctx.Done()
+		var graceOver <-chan time.Time
 		for {
 			select {
 			case <-done:
@@ -148,8 +155,17 @@ func (l *lease) keep(ctx context.Context, log zerolog.Logger) (runCtx context.Co
 				if !errors.Is(context.Cause(ctx), river.ErrJobCancelledRemotely) {
 					return
 				}
-				ctxDone = nil // cancelled: renew until the handler returns
+				// Cancelled: renew until the handler returns, but not
+				// for ever — a handler that hangs must not hold its
+				// pull request from every later review.
+				ctxDone = nil
+				grace := time.NewTimer(cancelledLeases * cfg.Lease)
+				defer grace.Stop()
+				graceOver = grace.C
 				continue
+			case <-graceOver:
+				log.Warn().Dur("after", cancelledLeases*cfg.Lease).Msg("a cancelled review has not returned; its lease is let go")
+				return
 			case <-next.C:
 			}
 			began := time.Now()

@@ -234,6 +234,7 @@ func TestQueue(t *testing.T) {
 		{"cancel a queued job", testCancel},
 		{"cancel a running job", testCancelRunning},
 		{"a cancelled job slow to return keeps its lease and is told", testCancelledSlowHandler},
+		{"a cancelled job that never returns lets its pull request go", testCancelledHungHandler},
 		{"cancel a job waiting for its retry", testCancelRetryable},
 		{"concurrent cancels tell the handler once", testCancelConcurrent},
 		{"a cancel whose telling cannot be recorded still tells", testCancelClaimFails},
@@ -821,6 +822,49 @@ func testCancelledSlowHandler(t *testing.T, ctx context.Context, databaseURL str
 	attempts, _, failures, _ := h.snapshot()
 	if len(cancelled) != 1 || cancelled[0].ID != id || len(failures) != 0 || len(attempts) != 1 {
 		t.Errorf("cancelled %+v, failures %+v, %d attempts; want the job told once, no failure, one attempt", cancelled, failures, len(attempts))
+	}
+}
+
+// testCancelledHungHandler: a handler that does not return after its job
+// was cancelled holds its pull request's lease only for cancelledLeases
+// leases; then the next review of that pull request runs, and the
+// cancelled job does not run again.
+func testCancelledHungHandler(t *testing.T, ctx context.Context, databaseURL string) {
+	if !strings.HasPrefix(databaseURL, "postgres") {
+		t.Skip("running jobs are cancelled promptly on Postgres only")
+	}
+	cfg := testConfig(t)
+	cfg.Lease = 600 * time.Millisecond
+	started, next, hang := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	h := &fakeHandler{review: func(ctx context.Context, job Job) error {
+		if job.Args.RequestKey == "rev_next" {
+			close(next)
+			return nil
+		}
+		close(started)
+		<-ctx.Done()
+		<-hang
+		return ctx.Err()
+	}}
+	q := newQueue(t, openDB(t, ctx, databaseURL), cfg, h)
+	start(t, ctx, q)
+	id := enqueue(t, ctx, q, args(7, "c0ffee", "rev_hung"))
+	wait(t, ctx, started, "the job did not start")
+	if err := q.Cancel(ctx, id); err != nil {
+		t.Fatalf("Cancel: %v", err)
+	}
+	began := time.Now()
+	enqueue(t, ctx, q, args(7, "beef", "rev_next"))
+	wait(t, ctx, next, "the next review of the pull request never ran")
+	if held := time.Since(began); held < (cancelledLeases-1)*cfg.Lease {
+		t.Errorf("the next review ran %s after the cancel, before the cancelled job's grace of %s", held, cancelledLeases*cfg.Lease)
+	}
+	close(hang)
+	stop(t, ctx, q)
+	for _, a := range func() []Job { h.mu.Lock(); defer h.mu.Unlock(); return slices.Clone(h.attempts) }() {
+		if a.Args.RequestKey == "rev_hung" && a.Attempt > 1 {
+			t.Errorf("the cancelled job ran again: %+v", a)
+		}
 	}
 }
 
