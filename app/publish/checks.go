@@ -88,13 +88,9 @@ func CreateCheckRun(ctx context.Context, gh *github.Client, owner, repo, head, e
 		HeadSHA:    head,
 		ExternalID: github.String(externalID),
 		Status:     github.String(run.Status),
+		Conclusion: nonEmpty(run.Conclusion),
+		DetailsURL: nonEmpty(run.DetailsURL),
 		Output:     output(run.Output, first),
-	}
-	if run.Conclusion != "" {
-		opt.Conclusion = github.String(run.Conclusion)
-	}
-	if run.DetailsURL != "" {
-		opt.DetailsURL = github.String(run.DetailsURL)
 	}
 	// A check run created twice is only a duplicate run, not a second
 	// notification: throttling and 5xx are retried without asking whether
@@ -131,15 +127,11 @@ func CreateCheckRun(ctx context.Context, gh *github.Client, owner, repo, head, e
 func UpdateCheckRun(ctx context.Context, gh *github.Client, owner, repo string, id int64, run CheckRun) error {
 	first, rest := batch(run.Output.Annotations)
 	opt := github.UpdateCheckRunOptions{
-		Name:   CheckName,
-		Status: github.String(run.Status),
-		Output: output(run.Output, first),
-	}
-	if run.Conclusion != "" {
-		opt.Conclusion = github.String(run.Conclusion)
-	}
-	if run.DetailsURL != "" {
-		opt.DetailsURL = github.String(run.DetailsURL)
+		Name:       CheckName,
+		Status:     github.String(run.Status),
+		Conclusion: nonEmpty(run.Conclusion),
+		DetailsURL: nonEmpty(run.DetailsURL),
+		Output:     output(run.Output, first),
 	}
 	update := func() error {
 		_, err := retry(ctx, retrier{}, func(ctx context.Context) (*github.CheckRun, error) {
@@ -273,13 +265,20 @@ func output(o render.CheckOutput, as []render.Annotation) *github.CheckRunOutput
 		ga := &github.CheckRunAnnotation{
 			Path: github.String(a.Path), StartLine: github.Int(a.StartLine), EndLine: github.Int(a.EndLine),
 			AnnotationLevel: github.String(a.Level), Message: github.String(a.Message),
-		}
-		if a.Title != "" {
-			ga.Title = github.String(a.Title)
+			Title: nonEmpty(a.Title),
 		}
 		out.Annotations = append(out.Annotations, ga)
 	}
 	return out
+}
+
+// nonEmpty is s as an optional field: nil when empty, so that GitHub is
+// not sent an empty conclusion, details URL or title.
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func short(sha string) string {
