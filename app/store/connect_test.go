@@ -3,10 +3,8 @@ package store_test
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,49 +12,12 @@ import (
 	"github.com/codex-review/codex-review/app/store/storetest"
 )
 
-// silentListener accepts TCP connections and never says a word, like a
-// wrong port behind a proxy. It returns its address; the connections are
-// closed when the test ends.
-func silentListener(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String()
-}
-
 // TestOpenPostgresThatNeverAnswers: a server that accepts TCP but never
 // completes the PostgreSQL handshake fails the open after connect_timeout,
 // with a message that says what was waited for and how to change it.
 func TestOpenPostgresThatNeverAnswers(t *testing.T) {
 	ctx := testContext(t)
-	addr := silentListener(t)
+	addr := storetest.SilentListener(t)
 	db, err := store.Open(ctx, "postgres://u@"+addr+"/db?sslmode=disable&connect_timeout=1")
 	if err == nil {
 		db.Close()

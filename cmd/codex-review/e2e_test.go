@@ -16,7 +16,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -594,7 +593,7 @@ func checkReadiness(t *testing.T, p *proc, w *apptest.World, reason string, reco
 func TestConnectTimeout(t *testing.T) {
 	t.Parallel()
 	w := world(t)
-	addr := silentListener(t)
+	addr := storetest.SilentListener(t)
 	p := launchProc(t, "server", serverEnv(w, w.GitHub.URL(), "postgres://codex@"+addr+"/codex?sslmode=disable"))
 	if !p.Wait(e2eDeadline) {
 		t.Fatal("the server still waits for the silent database")
@@ -660,38 +659,4 @@ func otherKey(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
-}
-
-// silentListener accepts TCP connections and never says a word.
-func silentListener(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String()
 }
