@@ -219,27 +219,8 @@ func TestParse(t *testing.T) {
 // deliveries: as they are (a plain remark, ignored), and with a command
 // added the way people write one under their remark.
 func TestParseFixtures(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "issue_comment.*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var payload struct {
-			Comment struct {
-				Body string `json:"body"`
-			} `json:"comment"`
-		}
-		if err := json.Unmarshal(raw, &payload); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		body := payload.Comment.Body
-		if body == "" {
-			t.Fatalf("%s: empty comment body", f)
-		}
+	for _, fx := range fixtureBodies(t, "issue_comment.*.json") {
+		f, body := fx.file, fx.body
 		tests := []struct {
 			name  string
 			body  string
@@ -264,6 +245,42 @@ func TestParseFixtures(t *testing.T) {
 			})
 		}
 	}
+}
+
+// fixture is the comment body of one recorded delivery in testdata.
+type fixture struct {
+	file string // path of the delivery, for subtest names
+	body string // its comment.body
+}
+
+// fixtureBodies reads comment.body from every testdata file matching
+// pattern. It fails the test if none matches or a body is missing.
+func fixtureBodies(t *testing.T, pattern string) []fixture {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", pattern))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	var out []fixture
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var payload struct {
+			Comment struct {
+				Body string `json:"body"`
+			} `json:"comment"`
+		}
+		if err := json.Unmarshal(raw, &payload); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if payload.Comment.Body == "" {
+			t.Fatalf("%s: empty comment body", f)
+		}
+		out = append(out, fixture{file: f, body: payload.Comment.Body})
+	}
+	return out
 }
 
 func TestParseLongComment(t *testing.T) {

@@ -1,8 +1,6 @@
 package command
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -135,27 +133,8 @@ func TestParseThread(t *testing.T) {
 // pull_request_review_comment deliveries: a remark as delivered, and the
 // same remark with a question or a verb below it.
 func TestParseThreadFixtures(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "pull_request_review_comment.*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var payload struct {
-			Comment struct {
-				Body string `json:"body"`
-			} `json:"comment"`
-		}
-		if err := json.Unmarshal(raw, &payload); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		body := payload.Comment.Body
-		if body == "" {
-			t.Fatalf("%s: empty comment body", f)
-		}
+	for _, fx := range fixtureBodies(t, "pull_request_review_comment.*.json") {
+		f, body := fx.file, fx.body
 		tests := []verbCase{
 			{name: "as delivered", body: body, kind: Ignore},
 			{name: "question below", body: body + "\r\n\r\n@codex is that really a problem?", kind: Ask, text: "is that really a problem?", line: 3},
