@@ -110,6 +110,13 @@ func (t *Transport) sleep(ctx context.Context, d time.Duration) error {
 	if t.Sleep != nil {
 		return t.Sleep(ctx, d)
 	}
+	return Sleep(ctx, d)
+}
+
+// Sleep waits for d or until ctx is done, returning ctx.Err() in the
+// latter case. It is the wait between attempts of every GitHub retry loop
+// of the app (this transport, app/publish, the start in app/server).
+func Sleep(ctx context.Context, d time.Duration) error {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
@@ -134,7 +141,7 @@ func retryable(resp *http.Response, err error, attempt int) (time.Duration, bool
 	}
 	switch code := resp.StatusCode; {
 	case code >= 500:
-		if d, ok := retryAfter(resp); ok {
+		if d, ok := RetryAfter(resp); ok {
 			return max(d, backoff), true
 		}
 		return backoff, true
@@ -143,7 +150,7 @@ func retryable(resp *http.Response, err error, attempt int) (time.Duration, bool
 		// for here. A 403 without Retry-After is a permission refusal, or
 		// a secondary limit GitHub wants waited out for a minute or more;
 		// an exhausted primary limit names its reset, often far off.
-		if d, ok := retryAfter(resp); ok {
+		if d, ok := RetryAfter(resp); ok {
 			return d, true
 		}
 		if resp.Header.Get("X-RateLimit-Remaining") == "0" {
@@ -157,8 +164,14 @@ func retryable(resp *http.Response, err error, attempt int) (time.Duration, bool
 	}
 }
 
-// retryAfter reads a Retry-After header given in seconds.
-func retryAfter(resp *http.Response) (time.Duration, bool) {
+// RetryAfter reads a Retry-After header given in seconds; false when resp
+// is nil or the header is missing, negative or not a number of seconds
+// (GitHub sends seconds, never an HTTP date). What to wait instead is the
+// caller's policy.
+func RetryAfter(resp *http.Response) (time.Duration, bool) {
+	if resp == nil {
+		return 0, false
+	}
 	s := strings.TrimSpace(resp.Header.Get("Retry-After"))
 	if s == "" {
 		return 0, false

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/go-github/v66/github"
+
+	"github.com/codex-review/codex-review/app/ghretry"
 )
 
 // Retry limits. GitHub asks clients that hit a secondary rate limit to wait
@@ -34,18 +35,6 @@ const (
 // SleepFunc waits for d or until ctx is done, returning ctx.Err() in the
 // latter case.
 type SleepFunc func(ctx context.Context, d time.Duration) error
-
-// sleepTimer is the SleepFunc used when none is given.
-func sleepTimer(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 // failure is how a failed call may be retried.
 type failure int
@@ -109,14 +98,10 @@ func classify(err error, attempt int) (failure, time.Duration) {
 // retryAfter reads the Retry-After header (seconds), defaulting to
 // defaultThrottleWait.
 func retryAfter(r *http.Response) time.Duration {
-	if r == nil {
-		return defaultThrottleWait
+	if d, ok := ghretry.RetryAfter(r); ok {
+		return d
 	}
-	s, err := strconv.Atoi(strings.TrimSpace(r.Header.Get("Retry-After")))
-	if err != nil || s < 0 {
-		return defaultThrottleWait
-	}
-	return time.Duration(s) * time.Second
+	return defaultThrottleWait
 }
 
 // retrier runs GitHub calls with bounded retries of transient failures.
@@ -134,7 +119,7 @@ type retrier struct {
 func retry[T any](ctx context.Context, r retrier, call func(context.Context) (T, error), landed func(context.Context) (T, bool, error)) (T, error) {
 	sleep := r.sleep
 	if sleep == nil {
-		sleep = sleepTimer
+		sleep = ghretry.Sleep
 	}
 	for attempt := 1; ; attempt++ {
 		v, err := call(ctx)

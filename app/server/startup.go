@@ -7,12 +7,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/go-github/v66/github"
 	"github.com/rs/zerolog"
+
+	"github.com/codex-review/codex-review/app/ghretry"
 )
 
 // Waits between attempts to reach GitHub at start: doubling from
@@ -85,11 +85,10 @@ func classifyStart(err error, attempt int) (startFailure, time.Duration) {
 // retryAfterHeader reads a Retry-After header in seconds, capped; def when
 // there is none.
 func retryAfterHeader(r *http.Response, def time.Duration) time.Duration {
-	s, err := strconv.Atoi(strings.TrimSpace(r.Header.Get("Retry-After")))
-	if err != nil || s < 0 {
-		return def
+	if d, ok := ghretry.RetryAfter(r); ok {
+		return min(d, startMaxThrottleWait)
 	}
-	return min(time.Duration(s)*time.Second, startMaxThrottleWait)
+	return def
 }
 
 // getApp asks GitHub for the App (GET /app, with the App's JWT), retrying
@@ -118,12 +117,8 @@ func getApp(ctx context.Context, apps appGetter, log zerolog.Logger) (*github.Ap
 			return nil, fmt.Errorf("GitHub refused GET /app (check GITHUB_API_URL and the App's settings): %w", err)
 		}
 		log.Warn().Err(err).Int("attempt", attempt).Dur("retry_in", wait).Msg("GitHub did not answer GET /app at start; retrying")
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("GET /app: stopped while waiting for GitHub: %w", errors.Join(err, ctx.Err()))
-		case <-t.C:
+		if serr := ghretry.Sleep(ctx, wait); serr != nil {
+			return nil, fmt.Errorf("GET /app: stopped while waiting for GitHub: %w", errors.Join(err, serr))
 		}
 	}
 }
